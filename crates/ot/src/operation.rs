@@ -163,7 +163,7 @@ impl Operation {
     /// ```
     /// use tandem_ot::Operation;
     ///
-    /// let op = Operation::splice(5, 1, 3, "天気").unwrap();
+    /// let op = Operation::splice(6, 3, 2, "天気").unwrap();
     /// assert_eq!(op.apply("今日はいい日").unwrap(), "今日は天気日");
     /// ```
     pub fn splice(doc_len: usize, position: usize, deleted: usize, inserted: &str) -> Result<Self> {
