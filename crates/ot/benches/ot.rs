@@ -130,7 +130,9 @@ fn to_other(op: &Operation) -> OperationSeq {
 fn scattered(len: usize, edits: usize, seed: u64) -> Operation {
     let mut x = seed;
     let mut next = |m: usize| {
-        x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         ((x >> 33) as usize) % m
     };
     let mut op = Operation::new();
@@ -165,11 +167,7 @@ fn pairs() -> Vec<(&'static str, Operation, Operation)> {
             Operation::splice(len, 1_000, 0, &text_of(500)).unwrap(),
             Operation::splice(len, 1_200, 100, "東京 🦀").unwrap(),
         ),
-        (
-            "scattered_20",
-            scattered(len, 20, 1),
-            scattered(len, 20, 2),
-        ),
+        ("scattered_20", scattered(len, 20, 1), scattered(len, 20, 2)),
     ]
 }
 

@@ -53,10 +53,18 @@ pub fn compose(a: &Operation, b: &Operation) -> Result<Operation> {
                 out.delete(m);
                 (pa, pb) = (ia.advance(x, m), ib.advance(y, m));
             }
-            (Some(x @ Piece::Insert(s, _)), Some(y @ Piece::Retain(_))) => {
-                let m = x.len().min(y.len());
-                out.insert_counted(split_at_char(s, m).0, m);
-                (pa, pb) = (ia.advance(x, m), ib.advance(y, m));
+            (Some(Piece::Insert(s, n)), Some(y @ Piece::Retain(_))) => {
+                let m = n.min(y.len());
+                // Split the text once and keep the tail, rather than walking it twice.
+                if m == n {
+                    out.insert_counted(s, n);
+                    pa = ia.next_piece();
+                } else {
+                    let (head, tail) = split_at_char(s, m);
+                    out.insert_counted(head, m);
+                    pa = Some(Piece::Insert(tail, n - m));
+                }
+                pb = ib.advance(y, m);
             }
             // Text inserted by `a` and deleted by `b` never appears.
             (Some(x @ Piece::Insert(..)), Some(y @ Piece::Delete(_))) => {

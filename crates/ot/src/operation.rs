@@ -101,6 +101,7 @@ impl Operation {
     }
 
     /// Appends "keep the next `n` code points". Zero is ignored.
+    #[inline]
     pub fn retain(&mut self, n: usize) -> &mut Self {
         if n == 0 {
             return self;
@@ -116,11 +117,13 @@ impl Operation {
     }
 
     /// Appends "insert `text` here". Empty text is ignored.
+    #[inline]
     pub fn insert(&mut self, text: &str) -> &mut Self {
         self.insert_counted(text, char_len(text))
     }
 
     /// `insert` for callers that already know the code point count.
+    #[inline]
     pub(crate) fn insert_counted(&mut self, text: &str, chars: usize) -> &mut Self {
         if text.is_empty() {
             return self;
@@ -142,6 +145,7 @@ impl Operation {
     }
 
     /// Appends "remove the next `n` code points". Zero is ignored.
+    #[inline]
     pub fn delete(&mut self, n: usize) -> &mut Self {
         if n == 0 {
             return self;

@@ -19,10 +19,12 @@ pub(crate) struct Pieces<'a> {
 }
 
 impl<'a> Pieces<'a> {
+    #[inline]
     pub(crate) fn new(ops: &'a [Component]) -> Self {
         Self { rest: ops.iter() }
     }
 
+    #[inline]
     pub(crate) fn next_piece(&mut self) -> Option<Piece<'a>> {
         self.rest.next().map(|c| match c {
             Component::Retain(n) => Piece::Retain(*n),
@@ -33,6 +35,7 @@ impl<'a> Pieces<'a> {
 
     /// Consumes `m` code points of `piece` (which must be at least that long) and returns what
     /// is left of it, or the next piece if nothing is.
+    #[inline]
     pub(crate) fn advance(&mut self, piece: Piece<'a>, m: usize) -> Option<Piece<'a>> {
         match piece {
             Piece::Retain(n) if n > m => Some(Piece::Retain(n - m)),
@@ -44,6 +47,7 @@ impl<'a> Pieces<'a> {
 }
 
 impl Piece<'_> {
+    #[inline]
     pub(crate) fn len(self) -> usize {
         match self {
             Piece::Retain(n) | Piece::Delete(n) | Piece::Insert(_, n) => n,

@@ -48,6 +48,51 @@ pub fn transform(a: &Operation, b: &Operation) -> Result<(Operation, Operation)>
     let cap = a.components().len() + b.components().len();
     let mut a2 = Operation::with_capacity(cap);
     let mut b2 = Operation::with_capacity(cap);
+    transform_into(a, b, &mut a2, &mut b2)?;
+    Ok((a2, b2))
+}
+
+/// Receives one side of a transform's output; the server only needs `a'` when catching a
+/// client op up with history, so the other side can be dropped without building it.
+trait Sink {
+    fn retain(&mut self, n: usize);
+    fn insert(&mut self, s: &str, n: usize);
+    fn delete(&mut self, n: usize);
+}
+
+impl Sink for Operation {
+    #[inline]
+    fn retain(&mut self, n: usize) {
+        Operation::retain(self, n);
+    }
+    #[inline]
+    fn insert(&mut self, s: &str, n: usize) {
+        self.insert_counted(s, n);
+    }
+    #[inline]
+    fn delete(&mut self, n: usize) {
+        Operation::delete(self, n);
+    }
+}
+
+/// Drops output that nobody needs.
+struct Discard;
+
+impl Sink for Discard {
+    #[inline]
+    fn retain(&mut self, _: usize) {}
+    #[inline]
+    fn insert(&mut self, _: &str, _: usize) {}
+    #[inline]
+    fn delete(&mut self, _: usize) {}
+}
+
+fn transform_into(
+    a: &Operation,
+    b: &Operation,
+    a2: &mut impl Sink,
+    b2: &mut impl Sink,
+) -> Result<()> {
     let mut ia = Pieces::new(a.components());
     let mut ib = Pieces::new(b.components());
     let mut pa = ia.next_piece();
@@ -56,13 +101,13 @@ pub fn transform(a: &Operation, b: &Operation) -> Result<(Operation, Operation)>
         match (pa, pb) {
             (None, None) => break,
             (Some(Piece::Insert(s, n)), _) => {
-                a2.insert_counted(s, n);
+                a2.insert(s, n);
                 b2.retain(n);
                 pa = ia.next_piece();
             }
             (_, Some(Piece::Insert(s, n))) => {
                 a2.retain(n);
-                b2.insert_counted(s, n);
+                b2.insert(s, n);
                 pb = ib.next_piece();
             }
             (Some(x @ Piece::Retain(_)), Some(y @ Piece::Retain(_))) => {
@@ -96,7 +141,7 @@ pub fn transform(a: &Operation, b: &Operation) -> Result<(Operation, Operation)>
             }
         }
     }
-    Ok((a2, b2))
+    Ok(())
 }
 
 /// [`transform`] with an explicit tie-break: `first` names the operation whose insert goes
@@ -120,7 +165,15 @@ pub fn transform_with_priority(
 pub fn transform_against(op: &Operation, history: &[Operation]) -> Result<Operation> {
     let mut op = op.clone();
     for h in history {
-        op = transform(h, &op)?.1;
+        if h.base_len() != op.base_len() {
+            return Err(OtError::TransformLengthMismatch {
+                left: h.base_len(),
+                right: op.base_len(),
+            });
+        }
+        let mut next = Operation::with_capacity(op.components().len() + 2);
+        transform_into(h, &op, &mut Discard, &mut next)?;
+        op = next;
     }
     Ok(op)
 }
