@@ -33,7 +33,9 @@
 //! same text as `b` then `a'` (TP1). When both insert at the same position, **`a`'s text goes
 //! first**; [`transform_with_priority`] takes an explicit [`Side`]. The server decides which
 //! side is which: it transforms a client's operation as `b` against the operations already in
-//! its history (as `a`), so history wins ties and every client agrees.
+//! its history (as `a`), so history wins ties and every client agrees. Transform against
+//! history one operation at a time ([`transform_against`]): see there for why a composed
+//! history can order tied inserts differently.
 //! [`compose`] merges sequential operations and [`Operation::invert`] undoes one.
 //! [`Operation::transform_cursor`] and [`Selection`] move remote carets through edits.
 //!

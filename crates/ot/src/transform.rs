@@ -160,8 +160,15 @@ pub fn transform_with_priority(
 /// Transforms `op` against concurrent operations `history` that were applied one after the
 /// other (as a server does for a client op based on an old revision). The history wins ties.
 ///
-/// Returns the operation to apply after the whole history. Equivalent to transforming
-/// against `compose(history...)`, but without building the composition.
+/// Returns the operation to apply after the whole history; the history's own transformed
+/// side is never built.
+///
+/// Transform against each history op in turn, not against their composition: composing an
+/// insert with a delete next to it forgets on which side of the deleted text the insert
+/// was, so an insert of `op` inside that deleted range can tie with it in the composition
+/// where it did not tie with the individual ops, and come out in the other order. Every
+/// participant must group operations the same way (ot.js clients compose only their own
+/// pending edits, which the server then treats as one op), and this function is that way.
 pub fn transform_against(op: &Operation, history: &[Operation]) -> Result<Operation> {
     let mut op = op.clone();
     for h in history {
