@@ -1,0 +1,5 @@
+//! Credentials: password hashing, token signing, refresh tokens.
+
+pub mod hashing;
+pub mod refresh;
+pub mod signing;

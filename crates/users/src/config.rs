@@ -1,0 +1,87 @@
+//! `[users]`: the User Service's settings.
+
+use secrecy::SecretString;
+use serde::Deserialize;
+use std::path::PathBuf;
+
+/// The User Service's settings. Every duration is in seconds.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct UsersConfig {
+    /// `iss` of access tokens.
+    pub issuer: String,
+    /// `aud` of access tokens.
+    pub audience: String,
+    /// Lifetime of an access token.
+    pub access_token_ttl_secs: u64,
+    /// A session ends this long after login, however active.
+    pub session_absolute_ttl_secs: u64,
+    /// A session ends after this long without a refresh.
+    pub session_idle_ttl_secs: u64,
+    /// A rotated refresh token presented again within this window returns the same new
+    /// pair (two tabs refreshing at once) instead of counting as reuse.
+    pub refresh_reuse_grace_secs: u64,
+    /// bcrypt cost. 12 in production; only tests lower it.
+    pub bcrypt_cost: u32,
+    /// The Ed25519 signing key, PKCS#8 PEM. Wins over `signing_key_file`.
+    pub signing_key: Option<SecretString>,
+    /// File holding the PKCS#8 PEM signing key. Default: `<data_dir>/jwt-ed25519.pem`,
+    /// generated on first run (fine for development; manage it yourself in production).
+    pub signing_key_file: Option<PathBuf>,
+    /// Public keys (base64url, 32 bytes) that still verify tokens after a key rotation.
+    pub previous_public_keys: Vec<String>,
+    /// Failed logins within `lockout_window_secs` that lock an account.
+    pub lockout_threshold: u32,
+    /// The window failed logins are counted in.
+    pub lockout_window_secs: u64,
+    /// How long a locked account stays locked.
+    pub lockout_duration_secs: u64,
+    /// Rate limits.
+    pub rate_limit: RateLimitConfig,
+}
+
+/// `[users.rate_limit]`: requests per minute. 0 turns a limit off.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct RateLimitConfig {
+    /// `POST /auth/login`, per client IP.
+    pub login_per_minute: u32,
+    /// `POST /auth/register`, per client IP.
+    pub register_per_minute: u32,
+    /// `POST /auth/refresh`, per client IP.
+    pub refresh_per_minute: u32,
+    /// Every authenticated endpoint, per user.
+    pub user_per_minute: u32,
+}
+
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        Self {
+            login_per_minute: 10,
+            register_per_minute: 10,
+            refresh_per_minute: 60,
+            user_per_minute: 600,
+        }
+    }
+}
+
+impl Default for UsersConfig {
+    fn default() -> Self {
+        Self {
+            issuer: "tandem".into(),
+            audience: "tandem".into(),
+            access_token_ttl_secs: 15 * 60,
+            session_absolute_ttl_secs: 30 * 24 * 3600,
+            session_idle_ttl_secs: 7 * 24 * 3600,
+            refresh_reuse_grace_secs: 10,
+            bcrypt_cost: 12,
+            signing_key: None,
+            signing_key_file: None,
+            previous_public_keys: Vec::new(),
+            lockout_threshold: 5,
+            lockout_window_secs: 15 * 60,
+            lockout_duration_secs: 15 * 60,
+            rate_limit: RateLimitConfig::default(),
+        }
+    }
+}

@@ -1,0 +1,84 @@
+//! The User Service's error type.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use tandem_platform::Problem;
+
+/// Everything a User Service operation can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A problem already shaped for the client (validation, not found…).
+    #[error(transparent)]
+    Problem(#[from] Problem),
+    /// Wrong identifier or password. Deliberately one variant for both.
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    /// Too many failed logins.
+    #[error("account locked for {retry_after_secs}s")]
+    Locked {
+        /// Seconds until the lock lifts.
+        retry_after_secs: u64,
+    },
+    /// A unique field is taken.
+    #[error("{field} is taken")]
+    Taken {
+        /// `email` or `username`.
+        field: &'static str,
+    },
+    /// A refresh token that is unknown, expired, or belongs to an ended session.
+    #[error("invalid refresh token")]
+    InvalidRefreshToken,
+    /// PostgreSQL failed.
+    #[error("database")]
+    Database(#[from] sqlx::Error),
+    /// Redis failed.
+    #[error("redis")]
+    Redis(#[from] redis::RedisError),
+    /// Anything else, with context.
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+/// `Result` with the User Service's error.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl From<tandem_platform::auth::AuthError> for Error {
+    fn from(err: tandem_platform::auth::AuthError) -> Self {
+        Error::Problem(err.into())
+    }
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        let problem = match self {
+            Error::Problem(problem) => problem,
+            Error::InvalidCredentials => Problem::unauthorized("The email, username or password is wrong.")
+                .with_code("invalid_credentials"),
+            Error::Locked { retry_after_secs } => Problem::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "account_locked",
+                "Account temporarily locked",
+            )
+            .detail(format!(
+                "Too many failed logins. Try again in {} minutes, or reset your password.",
+                retry_after_secs.div_ceil(60)
+            ))
+            .header(header::RETRY_AFTER, HeaderValue::from(retry_after_secs.max(1))),
+            Error::Taken { field } => {
+                Problem::conflict(&format!("{field}_taken"), format!("That {field} is already registered."))
+                    .errors(vec![tandem_platform::FieldError::new(field, "is already taken")])
+            }
+            Error::InvalidRefreshToken => {
+                Problem::unauthorized("The refresh token is invalid, expired or revoked. Log in again.")
+                    .with_code("invalid_refresh_token")
+            }
+            other => {
+                // The full chain goes to the log (with the request id from the span); the
+                // client learns nothing about internals.
+                tracing::error!(error = ?anyhow::Error::from(other), "user service request failed");
+                Problem::internal()
+            }
+        };
+        problem.into_response()
+    }
+}

@@ -1,0 +1,10 @@
+//! Storage: accounts and the audit log in PostgreSQL (schema `users`), sessions and
+//! lockout counters in Redis.
+//!
+//! SQL is written with runtime-checked `sqlx::query_as` (no compile-time database needed to
+//! build); every query here is exercised by the integration tests.
+
+pub mod accounts;
+pub mod audit;
+pub mod lockout;
+pub mod sessions;
