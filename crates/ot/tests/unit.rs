@@ -201,3 +201,22 @@ fn noop_and_identity() {
     assert!(!Operation::splice(4, 0, 1, "").unwrap().is_noop());
     assert_eq!(Operation::identity(3).apply("a😀c").unwrap(), "a😀c");
 }
+
+#[test]
+fn diff_of_unrelated_large_texts_is_bounded() {
+    // Myers is O(N·D): without the deadline this pair takes seconds.
+    let mut x: u64 = 7;
+    let mut make = |n: usize| -> String {
+        (0..n)
+            .map(|_| {
+                x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
+                ['a', 'b', ' ', '中', '😀'][((x >> 33) % 5) as usize]
+            })
+            .collect()
+    };
+    let (old, new) = (make(100_000), make(100_000));
+    let started = std::time::Instant::now();
+    let op = diff(&old, &new);
+    assert!(started.elapsed() < std::time::Duration::from_secs(3));
+    assert_eq!(op.apply(&old).unwrap(), new);
+}
