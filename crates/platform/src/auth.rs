@@ -82,9 +82,9 @@ pub enum AuthError {
 impl From<AuthError> for Problem {
     fn from(err: AuthError) -> Self {
         match err {
-            AuthError::Missing => Problem::unauthorized(
-                "Send an access token as `Authorization: Bearer <token>`.",
-            ),
+            AuthError::Missing => {
+                Problem::unauthorized("Send an access token as `Authorization: Bearer <token>`.")
+            }
             AuthError::Unavailable(e) => {
                 tracing::error!(error = %e, "cannot check session liveness");
                 Problem::new(

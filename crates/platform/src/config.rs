@@ -32,10 +32,8 @@ pub fn load_with_env<T: DeserializeOwned>(
     use figment::providers::{Format, Serialized, Toml};
 
     let mut figment = Figment::new();
-    if let Some(path) = file {
-        if path.exists() {
-            figment = figment.merge(Toml::file_exact(path));
-        }
+    if let Some(path) = file.filter(|p| p.exists()) {
+        figment = figment.merge(Toml::file_exact(path));
     }
     // figment's Env provider reads the process environment only; feed it ours instead by
     // turning the variables into a nested dictionary ourselves.

@@ -82,7 +82,6 @@ async fn ready(State(platform): State<Platform>) -> Response {
         "A dependency is unavailable",
     )
     .detail(format!("unavailable: {}", down.join(", ")))
-    .with("status", "unavailable")
     .with("unavailable", &down)
     .with("checks", &checks)
     .into_response()

@@ -8,16 +8,18 @@ use crate::metrics::{self, MetricsEndpoint};
 use crate::problem::{PROBLEM_JSON, Problem, REQUEST_ID};
 use axum::Router;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, MatchedPath, Request, State};
-use std::net::{IpAddr, SocketAddr};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
@@ -45,7 +47,10 @@ pub fn finish(routes: Router, platform: &Platform) -> Router {
         ("referrer-policy", "no-referrer"),
         ("cross-origin-opener-policy", "same-origin"),
         ("cross-origin-resource-policy", "same-origin"),
-        ("permissions-policy", "camera=(), microphone=(), geolocation=()"),
+        (
+            "permissions-policy",
+            "camera=(), microphone=(), geolocation=()",
+        ),
         // The API serves JSON; the only pages are Swagger UI and the editor, which load
         // their scripts from this origin. Inline styles are needed by Swagger UI.
         (
@@ -55,7 +60,10 @@ pub fn finish(routes: Router, platform: &Platform) -> Router {
         ),
     ];
     if config.hsts {
-        security.push(("strict-transport-security", "max-age=63072000; includeSubDomains"));
+        security.push((
+            "strict-transport-security",
+            "max-age=63072000; includeSubDomains",
+        ));
     }
 
     let mut router = router
@@ -181,7 +189,11 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientIp {
     }
 }
 
-async fn client_ip(State(trust_forwarded): State<bool>, mut request: Request, next: Next) -> Response {
+async fn client_ip(
+    State(trust_forwarded): State<bool>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let forwarded = trust_forwarded
         .then(|| {
             request

@@ -209,10 +209,9 @@ impl Problem {
                 "payload_too_large",
                 "The request body is larger than the server accepts.",
             ),
-            StatusCode::REQUEST_TIMEOUT | StatusCode::SERVICE_UNAVAILABLE => (
-                "timeout",
-                "The server did not finish the request in time.",
-            ),
+            StatusCode::REQUEST_TIMEOUT | StatusCode::SERVICE_UNAVAILABLE => {
+                ("timeout", "The server did not finish the request in time.")
+            }
             StatusCode::UNSUPPORTED_MEDIA_TYPE => (
                 "unsupported_media_type",
                 "The request body has a content type this endpoint does not accept.",

@@ -78,20 +78,18 @@ impl RateLimiter {
                 reset_secs: 0,
             };
         }
-        let key = self.redis.key(format_args!("ratelimit:{}:{subject}", limit.name));
+        let key = self
+            .redis
+            .key(format_args!("ratelimit:{}:{subject}", limit.name));
         let window_ms = u64::try_from(limit.window.as_millis()).unwrap_or(u64::MAX);
         let mut conn = self.redis.conn();
-        let result: redis::RedisResult<(u64, i64)> = SCRIPT
-            .key(key)
-            .arg(window_ms)
-            .invoke_async(&mut conn)
-            .await;
+        let result: redis::RedisResult<(u64, i64)> =
+            SCRIPT.key(key).arg(window_ms).invoke_async(&mut conn).await;
         match result {
             Ok((count, ttl_ms)) => Decision {
                 allowed: count <= u64::from(limit.max),
                 limit: limit.max,
-                remaining: u32::try_from(u64::from(limit.max).saturating_sub(count))
-                    .unwrap_or(0),
+                remaining: u32::try_from(u64::from(limit.max).saturating_sub(count)).unwrap_or(0),
                 reset_secs: u64::try_from(ttl_ms.max(0)).unwrap_or(0).div_ceil(1000),
             },
             Err(error) => {
@@ -121,7 +119,10 @@ impl Decision {
         put("ratelimit-remaining", u64::from(self.remaining));
         put("ratelimit-reset", self.reset_secs);
         if !self.allowed {
-            headers.insert(header::RETRY_AFTER, HeaderValue::from(self.reset_secs.max(1)));
+            headers.insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(self.reset_secs.max(1)),
+            );
         }
     }
 

@@ -19,7 +19,12 @@ pub struct Server {
 
 impl Server {
     /// Binds `host:port`.
-    pub async fn bind(host: &str, port: u16, router: Router, grace: Duration) -> crate::Result<Self> {
+    pub async fn bind(
+        host: &str,
+        port: u16,
+        router: Router,
+        grace: Duration,
+    ) -> crate::Result<Self> {
         let listener = TcpListener::bind((host, port)).await?;
         Ok(Self {
             listener,
@@ -47,7 +52,10 @@ impl Server {
 
     /// Serves until `shutdown` completes, then stops accepting and waits up to the grace
     /// period for in-flight requests (long-lived WebSockets are cut at its end).
-    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> crate::Result<()> {
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> crate::Result<()> {
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let (signalled_tx, signalled_rx) = tokio::sync::oneshot::channel::<()>();
         let app = self

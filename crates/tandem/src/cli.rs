@@ -10,7 +10,12 @@ use std::path::PathBuf;
 #[command(version, about, long_about = None)]
 pub struct Cli {
     /// Configuration file (TOML). Settings in `TANDEM_*` environment variables win over it.
-    #[arg(long, global = true, env = "TANDEM_CONFIG", default_value = "tandem.toml")]
+    #[arg(
+        long,
+        global = true,
+        env = "TANDEM_CONFIG",
+        default_value = "tandem.toml"
+    )]
     pub config: PathBuf,
     /// What to do.
     #[command(subcommand)]
@@ -51,7 +56,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let created = tandem_users::seed::seed(&platform.db, config.users.bcrypt_cost).await?;
             println!("created {created} demo account(s):");
             for demo in tandem_users::seed::DEMO_USERS {
-                println!("  {:<20} {:<8} password: {}", demo.email, demo.username, demo.password);
+                println!(
+                    "  {:<20} {:<8} password: {}",
+                    demo.email, demo.username, demo.password
+                );
             }
             Ok(())
         }

@@ -52,8 +52,10 @@ impl IntoResponse for Error {
     fn into_response(self) -> Response {
         let problem = match self {
             Error::Problem(problem) => problem,
-            Error::InvalidCredentials => Problem::unauthorized("The email, username or password is wrong.")
-                .with_code("invalid_credentials"),
+            Error::InvalidCredentials => {
+                Problem::unauthorized("The email, username or password is wrong.")
+                    .with_code("invalid_credentials")
+            }
             Error::Locked { retry_after_secs } => Problem::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "account_locked",
@@ -63,15 +65,22 @@ impl IntoResponse for Error {
                 "Too many failed logins. Try again in {} minutes, or reset your password.",
                 retry_after_secs.div_ceil(60)
             ))
-            .header(header::RETRY_AFTER, HeaderValue::from(retry_after_secs.max(1))),
-            Error::Taken { field } => {
-                Problem::conflict(&format!("{field}_taken"), format!("That {field} is already registered."))
-                    .errors(vec![tandem_platform::FieldError::new(field, "is already taken")])
-            }
-            Error::InvalidRefreshToken => {
-                Problem::unauthorized("The refresh token is invalid, expired or revoked. Log in again.")
-                    .with_code("invalid_refresh_token")
-            }
+            .header(
+                header::RETRY_AFTER,
+                HeaderValue::from(retry_after_secs.max(1)),
+            ),
+            Error::Taken { field } => Problem::conflict(
+                &format!("{field}_taken"),
+                format!("That {field} is already registered."),
+            )
+            .errors(vec![tandem_platform::FieldError::new(
+                field,
+                "is already taken",
+            )]),
+            Error::InvalidRefreshToken => Problem::unauthorized(
+                "The refresh token is invalid, expired or revoked. Log in again.",
+            )
+            .with_code("invalid_refresh_token"),
             other => {
                 // The full chain goes to the log (with the request id from the span); the
                 // client learns nothing about internals.

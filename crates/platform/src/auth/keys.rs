@@ -142,11 +142,10 @@ impl KeySet {
         let remote = self.inner.remote.as_ref()?;
         let mut cache = self.inner.cache.write().await;
         // Another task may have fetched while this one waited for the lock.
-        if !cache.keys.contains_key(kid)
-            && !cache
-                .fetched_at
-                .is_some_and(|t| t.elapsed() < REFETCH_INTERVAL)
-        {
+        let fresh = cache
+            .fetched_at
+            .is_some_and(|t| t.elapsed() < REFETCH_INTERVAL);
+        if !(cache.keys.contains_key(kid) || fresh) {
             cache.fetched_at = Some(Instant::now());
             match fetch(remote).await {
                 Ok(keys) => cache.keys = keys,

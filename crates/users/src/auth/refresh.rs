@@ -11,7 +11,10 @@ const PREFIX: &str = "tdr_";
 
 /// A new refresh token: 32 bytes from the OS CSPRNG.
 pub fn generate() -> String {
-    format!("{PREFIX}{}", URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>()))
+    format!(
+        "{PREFIX}{}",
+        URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>())
+    )
 }
 
 /// The stored form of a token: hex SHA-256. A fast hash is right here (unlike passwords):

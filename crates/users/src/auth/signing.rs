@@ -55,9 +55,7 @@ impl Signer {
                 load_or_generate(&path)?
             }
         };
-        let der = signing
-            .to_pkcs8_der()
-            .context("encoding the signing key")?;
+        let der = signing.to_pkcs8_der().context("encoding the signing key")?;
         let previous = config
             .previous_public_keys
             .iter()
@@ -66,7 +64,9 @@ impl Signer {
                     .decode(x.trim())
                     .ok()
                     .and_then(|b| <[u8; 32]>::try_from(b).ok())
-                    .context("users.previous_public_keys holds a value that is not 32 base64url bytes")?;
+                    .context(
+                        "users.previous_public_keys holds a value that is not 32 base64url bytes",
+                    )?;
                 Ok(PublicKey::new(bytes))
             })
             .collect::<anyhow::Result<Vec<_>>>()?;

@@ -185,8 +185,13 @@ mod tests {
 
     #[test]
     fn emails_are_normalised_and_checked() {
-        assert_eq!(Email::parse(" Ada@Example.COM ").unwrap().as_str(), "ada@example.com");
-        for bad in ["", "ada", "ada@", "@x.io", "a b@x.io", "ada@x", "a@@x.io", "a@x..io", "<a>@x.io"] {
+        assert_eq!(
+            Email::parse(" Ada@Example.COM ").unwrap().as_str(),
+            "ada@example.com"
+        );
+        for bad in [
+            "", "ada", "ada@", "@x.io", "a b@x.io", "ada@x", "a@@x.io", "a@x..io", "<a>@x.io",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad}");
         }
     }
@@ -194,15 +199,27 @@ mod tests {
     #[test]
     fn usernames_are_normalised_and_checked() {
         assert_eq!(Username::parse("Ada_L").unwrap().as_str(), "ada_l");
-        for bad in ["ab", "-ada", "ada lovelace", "ada'; drop table", &"a".repeat(33)] {
+        for bad in [
+            "ab",
+            "-ada",
+            "ada lovelace",
+            "ada'; drop table",
+            &"a".repeat(33),
+        ] {
             assert!(Username::parse(bad).is_err(), "{bad}");
         }
     }
 
     #[test]
     fn identifiers_pick_email_or_username() {
-        assert!(matches!(Identifier::parse("a@x.io"), Ok(Identifier::Email(_))));
-        assert!(matches!(Identifier::parse("ada"), Ok(Identifier::Username(_))));
+        assert!(matches!(
+            Identifier::parse("a@x.io"),
+            Ok(Identifier::Email(_))
+        ));
+        assert!(matches!(
+            Identifier::parse("ada"),
+            Ok(Identifier::Username(_))
+        ));
     }
 
     #[test]

@@ -10,8 +10,8 @@ use crate::store::sessions::Session;
 use axum::extract::State;
 use serde_json::json;
 use sha2::Digest;
-use tandem_platform::extract::Json;
 use tandem_platform::FieldError;
+use tandem_platform::extract::Json;
 
 /// Log in with email or username and password.
 ///
@@ -39,9 +39,10 @@ pub(crate) async fn login(
         (Some(email), _) => email.as_str(),
         (None, Some(username)) => username.as_str(),
         (None, None) => {
-            return Err(tandem_platform::Problem::validation(vec![
-                FieldError::new("email", "give `email` or `username`"),
-            ])
+            return Err(tandem_platform::Problem::validation(vec![FieldError::new(
+                "email",
+                "give `email` or `username`",
+            )])
             .into());
         }
     };
@@ -54,23 +55,42 @@ pub(crate) async fn login(
     let identifier = Identifier::parse(raw).ok();
     let account = match &identifier {
         Some(Identifier::Email(email)) => accounts::by_email(&state.platform.db, email).await?,
-        Some(Identifier::Username(name)) => {
-            accounts::by_username(&state.platform.db, name).await?
-        }
+        Some(Identifier::Username(name)) => accounts::by_username(&state.platform.db, name).await?,
         None => None,
     };
-    let subject = lockout_subject(account.as_ref(), identifier.as_ref().map_or(raw, |i| i.as_str()));
+    let subject = lockout_subject(
+        account.as_ref(),
+        identifier.as_ref().map_or(raw, |i| i.as_str()),
+    );
     let actor = client.actor(account.as_ref().map(|a| a.id));
 
     if let Some(retry_after_secs) = state.lockout.locked_for(&subject).await? {
-        audit::record(&state.platform.db, &actor, Event::Login, false, json!({"reason": "locked"})).await?;
+        audit::record(
+            &state.platform.db,
+            &actor,
+            Event::Login,
+            false,
+            json!({"reason": "locked"}),
+        )
+        .await?;
         return Err(Error::Locked { retry_after_secs });
     }
 
     let hash = account.as_ref().map(|a| a.password_hash.as_str());
     if !state.hasher.verify(&password, hash).await? {
-        let reason = if account.is_some() { "wrong_password" } else { "unknown_user" };
-        audit::record(&state.platform.db, &actor, Event::Login, false, json!({"reason": reason})).await?;
+        let reason = if account.is_some() {
+            "wrong_password"
+        } else {
+            "unknown_user"
+        };
+        audit::record(
+            &state.platform.db,
+            &actor,
+            Event::Login,
+            false,
+            json!({"reason": reason}),
+        )
+        .await?;
         if state.lockout.fail(&subject).await? == AfterFailure::Locked && account.is_some() {
             audit::record(
                 &state.platform.db,
@@ -101,7 +121,12 @@ pub(crate) async fn login(
     )
     .await?;
     tracing::Span::current().record("user_id", tracing::field::display(account.id));
-    Ok(Json(token_response(&state, &session, refresh_token, account)?))
+    Ok(Json(token_response(
+        &state,
+        &session,
+        refresh_token,
+        account,
+    )?))
 }
 
 fn lockout_subject(account: Option<&Account>, identifier: &str) -> String {

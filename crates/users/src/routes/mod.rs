@@ -90,13 +90,19 @@ pub(crate) struct Auth(pub Caller);
 impl FromRequestParts<AppState> for Auth {
     type Rejection = axum::response::Response;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         use axum::response::IntoResponse;
         let caller = Caller::from_request_parts(parts, state)
             .await
             .map_err(IntoResponse::into_response)?;
         let limit = state.limit("user", state.config.rate_limit.user_per_minute);
-        let decision = state.limiter.check(&limit, &caller.user_id.to_string()).await;
+        let decision = state
+            .limiter
+            .check(&limit, &caller.user_id.to_string())
+            .await;
         if !decision.allowed {
             return Err(decision.refusal());
         }

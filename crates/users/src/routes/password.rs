@@ -36,7 +36,11 @@ pub(crate) async fn change(
         .map_err(|m| Problem::invalid_field("new_password", m))?;
     let current = PasswordPolicy::candidate(&body.current_password)
         .map_err(|m| Problem::invalid_field("current_password", m))?;
-    if !state.hasher.verify(&current, Some(&account.password_hash)).await? {
+    if !state
+        .hasher
+        .verify(&current, Some(&account.password_hash))
+        .await?
+    {
         audit::record(
             &state.platform.db,
             &client.actor(Some(account.id)),

@@ -27,7 +27,10 @@ pub(crate) async fn load(state: &AppState, id: Uuid) -> Result<Account> {
     )
 )]
 #[tracing::instrument(skip_all)]
-pub(crate) async fn me(State(state): State<AppState>, Auth(caller): Auth) -> Result<Json<UserResponse>> {
+pub(crate) async fn me(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+) -> Result<Json<UserResponse>> {
     Ok(Json(load(&state, caller.user_id).await?.into()))
 }
 
@@ -63,8 +66,14 @@ pub(crate) async fn update(
             .username
             .as_deref()
             .and_then(|v| fields.check("username", Username::parse(v))),
-        bio: body.bio.as_deref().and_then(|v| fields.check("bio", Bio::parse(v))),
-        email: body.email.as_deref().and_then(|v| fields.check("email", Email::parse(v))),
+        bio: body
+            .bio
+            .as_deref()
+            .and_then(|v| fields.check("bio", Bio::parse(v))),
+        email: body
+            .email
+            .as_deref()
+            .and_then(|v| fields.check("email", Email::parse(v))),
         avatar_url: None,
     };
     if let Some(raw) = body.avatar_url.as_deref() {
@@ -77,7 +86,11 @@ pub(crate) async fn update(
     fields.finish()?;
 
     let account = load(&state, caller.user_id).await?;
-    if changes.email.as_ref().is_some_and(|e| e.as_str() != account.email) {
+    if changes
+        .email
+        .as_ref()
+        .is_some_and(|e| e.as_str() != account.email)
+    {
         let Some(current) = body.current_password.as_deref() else {
             return Err(Problem::validation(vec![FieldError::new(
                 "current_password",
@@ -87,7 +100,11 @@ pub(crate) async fn update(
         };
         let current = PasswordPolicy::candidate(current)
             .map_err(|m| Problem::invalid_field("current_password", m))?;
-        if !state.hasher.verify(&current, Some(&account.password_hash)).await? {
+        if !state
+            .hasher
+            .verify(&current, Some(&account.password_hash))
+            .await?
+        {
             return Err(Problem::forbidden("The current password is wrong.")
                 .with_code("wrong_password")
                 .errors(vec![FieldError::new("current_password", "is wrong")])
@@ -118,4 +135,3 @@ pub(crate) async fn update(
     tx.commit().await?;
     Ok(Json(updated.into()))
 }
-

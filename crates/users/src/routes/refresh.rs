@@ -46,7 +46,10 @@ pub(crate) async fn refresh(
             refresh_token,
         } => {
             let Some(account) = accounts::by_id(&state.platform.db, session.user_id).await? else {
-                state.sessions.revoke(session.id, Some(session.user_id)).await?;
+                state
+                    .sessions
+                    .revoke(session.id, Some(session.user_id))
+                    .await?;
                 return Err(Error::InvalidRefreshToken);
             };
             let response = token_response(&state, &session, refresh_token, account)?;

@@ -35,7 +35,9 @@ pub(crate) async fn register(
         PasswordPolicy::check(
             &body.password,
             email.as_ref().map_or(body.email.as_str(), Email::as_str),
-            username.as_ref().map_or(body.username.as_str(), Username::as_str),
+            username
+                .as_ref()
+                .map_or(body.username.as_str(), Username::as_str),
         ),
     );
     fields.finish()?;

@@ -20,7 +20,10 @@ use uuid::Uuid;
     )
 )]
 #[tracing::instrument(skip_all)]
-pub(crate) async fn list(State(state): State<AppState>, Auth(caller): Auth) -> Result<Json<SessionList>> {
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+) -> Result<Json<SessionList>> {
     let sessions = state.sessions.list(caller.user_id).await?;
     Ok(Json(SessionList {
         items: sessions

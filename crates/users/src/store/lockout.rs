@@ -62,7 +62,8 @@ impl Lockout {
     }
 
     fn key(&self, kind: &str, subject: &str) -> String {
-        self.redis.key(format_args!("users:lockout:{kind}:{subject}"))
+        self.redis
+            .key(format_args!("users:lockout:{kind}:{subject}"))
     }
 
     /// Seconds left on a lock of `subject`, if it is locked.

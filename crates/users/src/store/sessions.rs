@@ -189,7 +189,10 @@ impl Sessions {
             .ignore()
             .sadd(user_sessions_key(&self.redis, s.user_id), s.id.to_string())
             .ignore()
-            .expire(user_sessions_key(&self.redis, s.user_id), secs(self.lifetimes.absolute))
+            .expire(
+                user_sessions_key(&self.redis, s.user_id),
+                secs(self.lifetimes.absolute),
+            )
             .ignore()
             .hset_multiple(
                 self.refresh_key(&s.refresh_hash),
@@ -215,7 +218,12 @@ impl Sessions {
     }
 
     /// Presents `token` for rotation. See [`Rotation`].
-    pub async fn rotate(&self, token: &str, ip: Option<IpAddr>, user_agent: &str) -> Result<Rotation> {
+    pub async fn rotate(
+        &self,
+        token: &str,
+        ip: Option<IpAddr>,
+        user_agent: &str,
+    ) -> Result<Rotation> {
         let hash = refresh::hash(token);
         let mut conn = self.redis.conn();
         let grace_ms = i64::try_from(self.lifetimes.grace.as_millis()).unwrap_or(i64::MAX);
@@ -296,7 +304,11 @@ impl Sessions {
         pipe.atomic()
             .del(session_key(&self.redis, id))
             .ignore()
-            .set_ex(revoked_key(&self.redis, id), 1, self.lifetimes.access.as_secs().max(1))
+            .set_ex(
+                revoked_key(&self.redis, id),
+                1,
+                self.lifetimes.access.as_secs().max(1),
+            )
             .ignore();
         if let Some(user_id) = user_id {
             pipe.srem(user_sessions_key(&self.redis, user_id), id.to_string())
@@ -309,7 +321,9 @@ impl Sessions {
     /// A user's live sessions, newest first. Ids of ended sessions are pruned.
     pub async fn list(&self, user_id: Uuid) -> Result<Vec<Session>> {
         let mut conn = self.redis.conn();
-        let ids: Vec<String> = conn.smembers(user_sessions_key(&self.redis, user_id)).await?;
+        let ids: Vec<String> = conn
+            .smembers(user_sessions_key(&self.redis, user_id))
+            .await?;
         let mut sessions = Vec::with_capacity(ids.len());
         let mut gone = Vec::new();
         for raw in ids {
@@ -323,9 +337,11 @@ impl Sessions {
             }
         }
         if !gone.is_empty() {
-            let _: i64 = conn.srem(user_sessions_key(&self.redis, user_id), gone).await?;
+            let _: i64 = conn
+                .srem(user_sessions_key(&self.redis, user_id), gone)
+                .await?;
         }
-        sessions.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+        sessions.sort_by_key(|s| std::cmp::Reverse(s.created_at));
         Ok(sessions)
     }
 

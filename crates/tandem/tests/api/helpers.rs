@@ -1,0 +1,244 @@
+//! `TestApp`: start the real app the way `tandem serve` does, on port 0, against a fresh
+//! PostgreSQL database and a private Redis key prefix.
+
+use reqwest::{Response, StatusCode};
+use serde_json::{Value, json};
+use sqlx::PgPool;
+use std::path::PathBuf;
+use std::sync::Once;
+use tandem::{App, Config, Mode};
+
+/// The PostgreSQL server tests create their databases on.
+fn server_url() -> String {
+    std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned())
+}
+
+fn init_logs() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        if std::env::var_os("TEST_LOG").is_some() {
+            tandem_platform::telemetry::init(&tandem_platform::config::LogConfig {
+                format: tandem_platform::config::LogFormat::Pretty,
+                level: "debug".into(),
+            });
+        }
+    });
+}
+
+/// A running app and a client for it.
+#[allow(dead_code)]
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub db: PgPool,
+    pub config: Config,
+}
+
+/// A password every test account uses (it passes the policy).
+pub const PASSWORD: &str = "correct horse battery staple";
+
+#[allow(dead_code)]
+impl TestApp {
+    /// The app with test defaults.
+    pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// The app with test defaults, then `customize` applied to its configuration.
+    pub async fn spawn_with(customize: impl FnOnce(&mut Config)) -> Self {
+        init_logs();
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let db_name = format!("tandem_test_{id}");
+        let admin = PgPool::connect(&format!("{}/postgres", server_url()))
+            .await
+            .expect("PostgreSQL must be running for the tests (see scripts/test.sh)");
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {db_name}")))
+            .execute(&admin)
+            .await
+            .expect("create the test database");
+        admin.close().await;
+
+        let mut config = Config::default();
+        config.platform.server.port = Some(0);
+        config.platform.server.data_dir = test_dir(&id);
+        config.platform.database.url = format!("{}/{db_name}", server_url()).into();
+        config.platform.database.max_connections = 10;
+        config.platform.redis.key_prefix = format!("test:{id}:");
+        config.users.bcrypt_cost = 4;
+        // Limits are tested on their own; elsewhere they would only make tests flaky.
+        config.users.rate_limit.login_per_minute = 0;
+        config.users.rate_limit.register_per_minute = 0;
+        config.users.rate_limit.refresh_per_minute = 0;
+        config.users.rate_limit.user_per_minute = 0;
+        customize(&mut config);
+
+        let app = App::build(config.clone(), Mode::All)
+            .await
+            .expect("the app builds");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        let db = app.platform().db.clone();
+        tokio::spawn(app.run_until(std::future::pending()));
+        Self {
+            address,
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            db,
+            config,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Response {
+        let mut request = self.client.get(self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.expect("request")
+    }
+
+    pub async fn post(&self, path: &str, body: &Value, token: Option<&str>) -> Response {
+        let mut request = self.client.post(self.url(path)).json(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.expect("request")
+    }
+
+    pub async fn put(&self, path: &str, body: &Value, token: Option<&str>) -> Response {
+        let mut request = self.client.put(self.url(path)).json(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.expect("request")
+    }
+
+    pub async fn delete(&self, path: &str, token: Option<&str>) -> Response {
+        let mut request = self.client.delete(self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.expect("request")
+    }
+
+    pub async fn register(&self, username: &str) -> Value {
+        let response = self
+            .post(
+                "/auth/register",
+                &json!({
+                    "email": format!("{username}@example.com"),
+                    "username": username,
+                    "password": PASSWORD,
+                    "display_name": format!("{username} display"),
+                }),
+                None,
+            )
+            .await;
+        assert_eq!(
+            response.status(),
+            StatusCode::CREATED,
+            "registering {username}"
+        );
+        response.json().await.unwrap()
+    }
+
+    pub async fn login(&self, username: &str, password: &str) -> Response {
+        self.post(
+            "/auth/login",
+            &json!({ "username": username, "password": password }),
+            None,
+        )
+        .await
+    }
+
+    /// Registers `username` and logs in; returns the token response.
+    pub async fn signed_up(&self, username: &str) -> Tokens {
+        self.register(username).await;
+        self.signed_in(username).await
+    }
+
+    /// Logs in as an existing `username`.
+    pub async fn signed_in(&self, username: &str) -> Tokens {
+        let response = self.login(username, PASSWORD).await;
+        assert_eq!(response.status(), StatusCode::OK, "logging in {username}");
+        let body: Value = response.json().await.unwrap();
+        Tokens {
+            access: body["access_token"].as_str().unwrap().to_owned(),
+            refresh: body["refresh_token"].as_str().unwrap().to_owned(),
+            user_id: body["user"]["id"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    /// Audit events of `event` for `user_id`, oldest first: (outcome, details).
+    pub async fn audit(&self, user_id: Option<&str>, event: &str) -> Vec<(String, Value)> {
+        let user_id = user_id.map(|u| u.parse::<uuid::Uuid>().unwrap());
+        sqlx::query_as(
+            "SELECT outcome, details FROM users.audit_events
+             WHERE event = $1 AND user_id IS NOT DISTINCT FROM $2 ORDER BY occurred_at, id",
+        )
+        .bind(event)
+        .bind(user_id)
+        .fetch_all(&self.db)
+        .await
+        .unwrap()
+    }
+
+    /// The signing key the app generated into its data directory.
+    pub fn signing_key_pem(&self) -> String {
+        std::fs::read_to_string(self.config.platform.server.data_dir.join("jwt-ed25519.pem"))
+            .unwrap()
+    }
+}
+
+/// A signed-in user.
+#[derive(Debug, Clone)]
+pub struct Tokens {
+    pub access: String,
+    pub refresh: String,
+    pub user_id: String,
+}
+
+fn test_dir(id: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("tandem-test-{id}"))
+}
+
+/// Asserts `response` is problem+json with `status`, and returns its body.
+pub async fn problem(response: Response, status: StatusCode) -> Value {
+    assert_eq!(response.status(), status, "status");
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned());
+    let request_id = response
+        .headers()
+        .get("x-request-id")
+        .map(|v| v.to_str().unwrap().to_owned());
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(
+        content_type.as_deref(),
+        Some("application/problem+json"),
+        "{body}"
+    );
+    assert_eq!(body["status"], status.as_u16(), "{body}");
+    assert!(body["code"].is_string(), "{body}");
+    assert_eq!(body["request_id"].as_str(), request_id.as_deref(), "{body}");
+    body
+}
+
+/// The `field`s named in a problem's `errors`.
+pub fn fields(problem: &Value) -> Vec<String> {
+    problem["errors"]
+        .as_array()
+        .map(|errors| {
+            errors
+                .iter()
+                .map(|e| e["field"].as_str().unwrap().to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
