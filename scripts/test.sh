@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Sets up and runs every check CI runs: formatting, clippy with warnings as errors, and
+# all tests (unit, property, replay, black-box API tests against real PostgreSQL and Redis).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+
+ensure_rust
+ensure_postgres
+ensure_redis
+export TEST_DATABASE_URL=${TEST_DATABASE_URL:-$PG_URL}
+
+# Each API test creates its own database; drop them (and any a crashed run left) around the run.
+drop_test_databases() {
+  local stale
+  stale=$(psql "$PG_URL/postgres" -Atqc "SELECT datname FROM pg_database WHERE datname LIKE 'tandem\_test\_%'" </dev/null) || return 0
+  for db in $stale; do psql "$PG_URL/postgres" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" </dev/null || true; done
+}
+drop_test_databases
+trap drop_test_databases EXIT
+
+log "cargo fmt --check"
+cargo fmt --all -- --check
+log "cargo clippy -D warnings"
+cargo clippy --locked --workspace --all-targets -- -D warnings
+log "cargo test"
+cargo test --locked --workspace
