@@ -12,6 +12,7 @@ pub mod extract;
 pub mod health;
 pub mod http;
 pub mod metrics;
+pub mod pagination;
 pub mod problem;
 pub mod ratelimit;
 pub mod redis;

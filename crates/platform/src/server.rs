@@ -33,6 +33,15 @@ impl Server {
         })
     }
 
+    /// Wraps a listener bound earlier (so the caller could learn its port first).
+    pub fn from_listener(listener: TcpListener, router: Router, grace: Duration) -> Self {
+        Self {
+            listener,
+            router,
+            grace,
+        }
+    }
+
     /// The bound address.
     pub fn local_addr(&self) -> SocketAddr {
         self.listener

@@ -2,6 +2,7 @@
 
 use crate::config::Config;
 use crate::openapi;
+use anyhow::Context;
 use axum::Router;
 use std::time::Duration;
 use tandem_platform::{Platform, health, http, server::Server};
@@ -44,35 +45,65 @@ pub struct App {
 
 impl App {
     /// Connects, optionally migrates, builds the routes of the services `mode` runs, and binds.
-    pub async fn build(config: Config, mode: Mode) -> anyhow::Result<Self> {
-        let port = config.platform.server.port.unwrap_or(mode.default_port());
+    pub async fn build(mut config: Config, mode: Mode) -> anyhow::Result<Self> {
+        let server_config = config.platform.server.clone();
+        let port = server_config.port.unwrap_or(mode.default_port());
+        let listener = tokio::net::TcpListener::bind((server_config.host.as_str(), port))
+            .await
+            .with_context(|| format!("binding {}:{port}", server_config.host))?;
+        let address = listener.local_addr()?;
+        if mode == Mode::All {
+            // Every service is here: calls between them go to this very listener.
+            let own = own_url(address);
+            let services = &mut config.platform.services;
+            services.users_url = own.clone();
+            services.documents_url = own.clone();
+            services.collab_url = own;
+        }
+
         let platform = Platform::connect(config.platform.clone())?;
-        if config.platform.server.migrate_on_start {
+        if server_config.migrate_on_start {
             migrate(&platform, mode).await?;
         }
 
         let mut routes = Router::new().merge(health::router(platform.clone()));
         let mut api = openapi::base();
+        let mut verifier = None;
         if mode.runs(Mode::Users) {
             let users = tandem_users::Service::new(platform.clone(), config.users.clone()).await?;
             routes = routes.merge(users.router());
             api.merge(tandem_users::openapi());
+            verifier = Some(users.verifier());
+        }
+        if mode.runs(Mode::Documents) {
+            let verifier = verifier.clone().unwrap_or_else(|| {
+                tandem_documents::Service::remote_verifier(
+                    &platform,
+                    &config.users.issuer,
+                    &config.users.audience,
+                )
+            });
+            let documents = tandem_documents::Service::new(
+                platform.clone(),
+                config.documents.clone(),
+                verifier,
+            );
+            routes = routes.merge(documents.router());
+            api.merge(tandem_documents::openapi());
+            documents.spawn_purge();
         }
         routes = routes.merge(openapi::router(api));
 
         let router = http::finish(routes, &platform);
-        let server_config = &platform.config.server;
-        let server = Server::bind(
-            &server_config.host,
-            port,
+        let server = Server::from_listener(
+            listener,
             router,
             Duration::from_secs(server_config.shutdown_grace_secs),
-        )
-        .await?;
+        );
         tracing::info!(
-            address = %server.local_addr(),
+            %address,
             mode = ?mode,
-            database = %tandem_platform::config::redact_url(&server_config_db(&platform)),
+            database = %tandem_platform::config::redact_url(&platform.config.database.url),
             "tandem is listening"
         );
         Ok(Self { server, platform })
@@ -102,14 +133,28 @@ impl App {
     }
 }
 
-fn server_config_db(platform: &Platform) -> secrecy::SecretString {
-    platform.config.database.url.clone()
+/// The URL this process answers on, for calls between services in one process.
+fn own_url(address: std::net::SocketAddr) -> url::Url {
+    let host = if address.ip().is_unspecified() {
+        std::net::IpAddr::from([127, 0, 0, 1])
+    } else {
+        address.ip()
+    };
+    let port = address.port();
+    let text = match host {
+        std::net::IpAddr::V4(ip) => format!("http://{ip}:{port}"),
+        std::net::IpAddr::V6(ip) => format!("http://[{ip}]:{port}"),
+    };
+    url::Url::parse(&text).expect("an IP and a port make a valid URL")
 }
 
 /// Applies the migrations of every service `mode` runs. Each service migrates its own schema.
 pub async fn migrate(platform: &Platform, mode: Mode) -> anyhow::Result<()> {
     if mode.runs(Mode::Users) {
         tandem_users::migrate(&platform.db).await?;
+    }
+    if mode.runs(Mode::Documents) {
+        tandem_documents::migrate(&platform.db).await?;
     }
     Ok(())
 }

@@ -14,6 +14,8 @@ pub struct Config {
     pub platform: PlatformConfig,
     /// `[users]`: the User Service.
     pub users: tandem_users::UsersConfig,
+    /// `[documents]`: the Document Service.
+    pub documents: tandem_documents::DocumentsConfig,
 }
 
 impl Config {

@@ -188,6 +188,45 @@ impl TestApp {
         .unwrap()
     }
 
+    /// Creates a document as `token`'s user; returns its JSON.
+    pub async fn create_document(&self, token: &str, title: &str, content: &str) -> Value {
+        let response = self
+            .post(
+                "/documents",
+                &json!({"title": title, "content": content}),
+                Some(token),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED, "creating {title}");
+        response.json().await.unwrap()
+    }
+
+    /// Shares document `id` with `username` (registered with the helper) at `role`.
+    pub async fn share(&self, token: &str, id: &str, username: &str, role: &str) -> Response {
+        self.post(
+            &format!("/documents/{id}/share"),
+            &json!({"email": format!("{username}@example.com"), "role": role}),
+            Some(token),
+        )
+        .await
+    }
+
+    /// Updates document `id` at `version`.
+    pub async fn update_document(
+        &self,
+        token: &str,
+        id: &str,
+        version: i64,
+        content: &str,
+    ) -> Response {
+        self.put(
+            &format!("/documents/{id}"),
+            &json!({"content": content, "version": version}),
+            Some(token),
+        )
+        .await
+    }
+
     /// The signing key the app generated into its data directory.
     pub fn signing_key_pem(&self) -> String {
         std::fs::read_to_string(self.config.platform.server.data_dir.join("jwt-ed25519.pem"))

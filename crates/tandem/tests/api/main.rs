@@ -4,5 +4,6 @@
 mod helpers;
 
 mod config;
+mod documents;
 mod foundation;
 mod users;

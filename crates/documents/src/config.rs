@@ -1,0 +1,28 @@
+//! `[documents]`: the Document Service's settings.
+
+use serde::Deserialize;
+
+/// The Document Service's settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct DocumentsConfig {
+    /// Largest document content accepted, in bytes (default 10 MiB).
+    pub max_content_bytes: usize,
+    /// Documents stay in the trash this many days before they are purged.
+    pub trash_retention_days: u32,
+    /// How often the purge job runs, in seconds.
+    pub purge_interval_secs: u64,
+    /// How long cached documents and permissions live in Redis, in seconds.
+    pub cache_ttl_secs: u64,
+}
+
+impl Default for DocumentsConfig {
+    fn default() -> Self {
+        Self {
+            max_content_bytes: 10 * 1024 * 1024,
+            trash_retention_days: 30,
+            purge_interval_secs: 3600,
+            cache_ttl_secs: 300,
+        }
+    }
+}

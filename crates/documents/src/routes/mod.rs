@@ -1,0 +1,110 @@
+//! HTTP routes: one file per group of actions, all listed here.
+
+mod collaborators;
+mod create;
+mod dto;
+mod get;
+mod list;
+mod search;
+mod share;
+mod trash;
+mod update;
+mod versions;
+
+use crate::state::AppState;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, FromRequestParts};
+use axum::http::request::Parts;
+use axum::routing::{get, post};
+use tandem_platform::Problem;
+use tandem_platform::auth::{Caller, bearer_token};
+use utoipa::OpenApi;
+
+pub(crate) fn router(state: AppState) -> Router {
+    // Content may be up to max_content_bytes, and JSON escaping can double it.
+    let big_body = DefaultBodyLimit::max(state.config.max_content_bytes * 2 + 64 * 1024);
+    Router::new()
+        .route(
+            "/documents",
+            post(create::create).layer(big_body).get(list::list),
+        )
+        .route("/documents/trash", get(trash::list))
+        .route("/documents/search", get(search::search))
+        .route(
+            "/documents/{id}",
+            get(get::get)
+                .put(update::update)
+                .layer(big_body)
+                .delete(trash::delete),
+        )
+        .route("/documents/{id}/restore", post(trash::restore))
+        .route("/documents/{id}/share", post(share::share))
+        .route(
+            "/documents/{id}/share/{user_id}",
+            axum::routing::delete(share::revoke),
+        )
+        .route("/documents/{id}/collaborators", get(collaborators::list))
+        .route("/documents/{id}/versions", get(versions::list))
+        .route("/documents/{id}/versions/{n}", get(versions::get))
+        .route(
+            "/documents/{id}/versions/{n}/restore",
+            post(versions::restore),
+        )
+        .route("/documents/{id}/diff", get(versions::diff))
+        .with_state(state)
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    paths(
+        create::create,
+        list::list,
+        get::get,
+        update::update,
+        trash::delete,
+        trash::list,
+        trash::restore,
+        share::share,
+        share::revoke,
+        collaborators::list,
+        search::search,
+        versions::list,
+        versions::get,
+        versions::restore,
+        versions::diff,
+    ),
+    tags((name = "documents", description = "Documents, versions, sharing and search")),
+)]
+struct Api;
+
+/// The Document Service's part of the OpenAPI document.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    Api::openapi()
+}
+
+/// An authenticated caller and their bearer token (forwarded to the User Service, so
+/// lookups happen with the caller's own authority).
+#[derive(Debug, Clone)]
+pub(crate) struct Auth {
+    pub caller: Caller,
+    pub token: String,
+}
+
+impl FromRequestParts<AppState> for Auth {
+    type Rejection = Problem;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let caller = Caller::from_request_parts(parts, state).await?;
+        let token = bearer_token(parts).unwrap_or_default().to_owned();
+        Ok(Self { caller, token })
+    }
+}
+
+impl Auth {
+    pub fn user(&self) -> uuid::Uuid {
+        self.caller.user_id
+    }
+}

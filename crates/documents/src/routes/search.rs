@@ -1,0 +1,81 @@
+use super::Auth;
+use super::dto::{SearchHit, SearchQuery};
+use crate::error::Result;
+use crate::state::AppState;
+use crate::store::search;
+use axum::extract::State;
+use tandem_platform::extract::{Json, Query};
+use tandem_platform::pagination::{self, Page};
+use tandem_platform::{FieldError, Problem};
+
+/// How deep search pagination goes: ranked results past this are not useful to a person,
+/// and deep offsets are what make ranked pagination slow.
+const MAX_OFFSET: i64 = 1000;
+
+/// Full-text search over the documents the caller can read.
+///
+/// Web-search syntax: `budget 2026`, `"exact phrase"`, `draft OR final`, `notes -private`.
+/// Title matches rank above content matches. Snippets are safe HTML with matches in `<mark>`.
+#[utoipa::path(
+    get, path = "/documents/search", tag = "documents",
+    security(("bearer" = [])),
+    params(SearchQuery),
+    responses(
+        (status = 200, description = "A page of ranked results", body = Page<SearchHit>),
+        (status = 400, description = "Empty `q`, bad `limit` or `cursor`", body = tandem_platform::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[tracing::instrument(skip_all)]
+pub(crate) async fn search(
+    State(state): State<AppState>,
+    auth: Auth,
+    Query(query): Query<SearchQuery>,
+) -> Result<Json<Page<SearchHit>>> {
+    let q = query.q.as_deref().map(str::trim).unwrap_or_default();
+    if q.is_empty() || q.len() > 1000 {
+        let message = if q.is_empty() {
+            "must not be empty"
+        } else {
+            "must be at most 1000 bytes"
+        };
+        return Err(
+            Problem::bad_request("invalid_query", format!("q: {message}"))
+                .errors(vec![FieldError::new("q", message)])
+                .into(),
+        );
+    }
+    let limit = pagination::limit(query.limit)?;
+    let offset: i64 = query
+        .cursor
+        .as_deref()
+        .map(pagination::decode)
+        .transpose()?
+        .unwrap_or(0);
+    if !(0..=MAX_OFFSET).contains(&offset) {
+        return Err(Problem::bad_request(
+            "invalid_query",
+            "cursor: is not a cursor this endpoint returned",
+        )
+        .into());
+    }
+    let hits = search::search(&state.platform.db, auth.user(), q, limit + 1, offset).await?;
+    let mut page = pagination::page(
+        hits,
+        limit,
+        |_| 0,
+        |hit| SearchHit {
+            id: hit.id,
+            title: hit.title,
+            role: hit.role,
+            rank: hit.rank,
+            snippet: search::snippet_html(&hit.snippet),
+            updated_at: hit.updated_at,
+        },
+    );
+    // Offsets, not keys: ranks are not unique and change as documents change.
+    page.next_cursor = page
+        .next_cursor
+        .map(|_| pagination::encode(&(offset + limit)))
+        .filter(|_| offset + limit <= MAX_OFFSET);
+    Ok(Json(page))
+}

@@ -1,0 +1,85 @@
+//! The service object and its handlers' shared state.
+
+use crate::cache::Cache;
+use crate::config::DocumentsConfig;
+use crate::users_client::Users;
+use axum::Router;
+use std::sync::Arc;
+use tandem_platform::Platform;
+use tandem_platform::auth::{HasVerifier, KeySet, Verifier};
+
+/// The Document Service, built and ready to route.
+#[derive(Debug, Clone)]
+pub struct Service {
+    state: AppState,
+}
+
+/// Handler state. Cheap to clone.
+#[derive(Debug, Clone)]
+pub(crate) struct AppState(Arc<Inner>);
+
+#[derive(Debug)]
+pub(crate) struct Inner {
+    pub platform: Platform,
+    pub config: DocumentsConfig,
+    pub verifier: Verifier,
+    pub cache: Cache,
+    pub users: Users,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl HasVerifier for AppState {
+    fn verifier(&self) -> &Verifier {
+        &self.0.verifier
+    }
+}
+
+impl Service {
+    /// Prepares the service. `verifier` checks access tokens: pass the User Service's own
+    /// verifier when both run in one process, or use [`Service::remote_verifier`].
+    pub fn new(platform: Platform, config: DocumentsConfig, verifier: Verifier) -> Self {
+        let cache = Cache::new(
+            platform.redis.clone(),
+            config.cache_ttl_secs,
+            &platform.metrics,
+        );
+        let users = Users::new(platform.config.services.users_url.clone());
+        Self {
+            state: AppState(Arc::new(Inner {
+                platform,
+                config,
+                verifier,
+                cache,
+                users,
+            })),
+        }
+    }
+
+    /// A verifier that fetches the User Service's JWKS from `[services] users_url`.
+    pub fn remote_verifier(platform: &Platform, issuer: &str, audience: &str) -> Verifier {
+        let mut url = platform.config.services.users_url.clone();
+        url.set_path("/.well-known/jwks.json");
+        Verifier::new(
+            KeySet::remote(url),
+            issuer,
+            audience,
+            platform.redis.clone(),
+        )
+    }
+
+    /// The service's routes.
+    pub fn router(&self) -> Router {
+        crate::routes::router(self.state.clone())
+    }
+
+    /// Starts the background job that purges documents left in the trash too long.
+    pub fn spawn_purge(&self) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(crate::purge::run(self.state.clone()))
+    }
+}

@@ -1,0 +1,9 @@
+//! The Document Service, through its HTTP API.
+
+mod cache;
+mod crud;
+mod permissions;
+mod search;
+mod sharing;
+mod trash;
+mod versions;

@@ -1,0 +1,164 @@
+use crate::helpers::{TestApp, fields, problem};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+#[tokio::test]
+async fn every_change_is_a_version_with_author_and_diff() {
+    let app = TestApp::spawn().await;
+    let ada = app.signed_up("ada").await;
+    let grace = app.signed_up("grace").await;
+    let doc = app
+        .create_document(&ada.access, "History", "one\ntwo\nthree\n")
+        .await;
+    let id = doc["id"].as_str().unwrap();
+    app.share(&ada.access, id, "grace", "write").await;
+    app.update_document(&grace.access, id, 1, "one\n2\nthree\n")
+        .await;
+
+    let list: Value = app
+        .get(&format!("/documents/{id}/versions"), Some(&ada.access))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let versions: Vec<i64> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["version"].as_i64().unwrap())
+        .collect();
+    assert_eq!(versions, [2, 1]);
+    assert_eq!(list["items"][0]["author_id"], grace.user_id);
+
+    let v2: Value = app
+        .get(&format!("/documents/{id}/versions/2"), Some(&ada.access))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v2["content"], "one\n2\nthree\n");
+    assert!(v2["diff"].as_str().unwrap().contains("-two\n+2\n"), "{v2}");
+
+    let diff: Value = app
+        .get(
+            &format!("/documents/{id}/diff?from=1&to=2"),
+            Some(&ada.access),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(diff["unified"].as_str().unwrap().contains("-two\n+2\n"));
+    let kinds: Vec<&str> = diff["hunks"][0]["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["context", "delete", "insert", "context"]);
+}
+
+#[tokio::test]
+async fn versions_page_newest_first() {
+    let app = TestApp::spawn().await;
+    let ada = app.signed_up("ada").await;
+    let doc = app.create_document(&ada.access, "Many", "0").await;
+    let id = doc["id"].as_str().unwrap();
+    for v in 1..5 {
+        app.update_document(&ada.access, id, v, &v.to_string())
+            .await;
+    }
+    let first: Value = app
+        .get(
+            &format!("/documents/{id}/versions?limit=3"),
+            Some(&ada.access),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let second: Value = app
+        .get(
+            &format!("/documents/{id}/versions?limit=3&cursor={cursor}"),
+            Some(&ada.access),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let all: Vec<i64> = first["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(second["items"].as_array().unwrap())
+        .map(|v| v["version"].as_i64().unwrap())
+        .collect();
+    assert_eq!(all, [5, 4, 3, 2, 1]);
+    assert!(second["next_cursor"].is_null());
+}
+
+#[tokio::test]
+async fn restoring_a_version_creates_a_new_one_with_the_old_content() {
+    let app = TestApp::spawn().await;
+    let ada = app.signed_up("ada").await;
+    let doc = app.create_document(&ada.access, "Undo", "good\n").await;
+    let id = doc["id"].as_str().unwrap();
+    app.update_document(&ada.access, id, 1, "bad\n").await;
+    let restored = app
+        .post(
+            &format!("/documents/{id}/versions/1/restore"),
+            &json!({}),
+            Some(&ada.access),
+        )
+        .await;
+    assert_eq!(restored.status(), StatusCode::OK);
+    let restored: Value = restored.json().await.unwrap();
+    assert_eq!(restored["version"], 3);
+    assert_eq!(restored["content"], "good\n");
+}
+
+#[tokio::test]
+async fn diffs_and_versions_that_do_not_exist_are_4xx_naming_the_field() {
+    let app = TestApp::spawn().await;
+    let ada = app.signed_up("ada").await;
+    let doc = app.create_document(&ada.access, "Short", "x").await;
+    let id = doc["id"].as_str().unwrap();
+    let p = problem(
+        app.get(
+            &format!("/documents/{id}/diff?from=1&to=9"),
+            Some(&ada.access),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(fields(&p), ["to"]);
+    let p = problem(
+        app.get(&format!("/documents/{id}/diff?from=7"), Some(&ada.access))
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(fields(&p), ["from"]);
+    let p = problem(
+        app.get(&format!("/documents/{id}/diff"), Some(&ada.access))
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(fields(&p), ["from"]);
+    let p = problem(
+        app.get(&format!("/documents/{id}/diff?from=one"), Some(&ada.access))
+            .await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert_eq!(fields(&p), ["from"]);
+    problem(
+        app.get(&format!("/documents/{id}/versions/9"), Some(&ada.access))
+            .await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+}
