@@ -49,7 +49,9 @@ pub fn load_with_env<T: DeserializeOwned>(
         insert_path(&mut overrides, &path, parse_env_value(&value));
     }
     figment = figment.merge(Serialized::defaults(overrides));
-    Ok(figment.extract()?)
+    // Lossy: an environment string like "9000" or "true" becomes a number or a bool where
+    // the setting is one, and stays a string where the setting is a string.
+    Ok(figment.extract_lossy()?)
 }
 
 fn insert_path(dict: &mut figment::value::Dict, path: &[String], value: figment::value::Value) {
@@ -70,11 +72,16 @@ fn insert_path(dict: &mut figment::value::Dict, path: &[String], value: figment:
     }
 }
 
-/// Environment values are strings; let `"8080"` become a number and `"true"` a bool the way
-/// figment's own `Env` provider does, and `[a, b]`-style lists become arrays.
+/// Environment values stay strings (numbers and bools are recognised later, by the type of
+/// the setting), except lists and tables written `[a, b]` / `{k = v}`.
 fn parse_env_value(raw: &str) -> figment::value::Value {
-    raw.parse::<figment::value::Value>()
-        .unwrap_or_else(|_| figment::value::Value::from(raw.to_owned()))
+    let trimmed = raw.trim_start();
+    if trimmed.starts_with('[') || trimmed.starts_with('{') {
+        // figment's parser is infallible: text that is not a list stays a string.
+        let Ok(value) = raw.parse::<figment::value::Value>();
+        return value;
+    }
+    figment::value::Value::from(raw.to_owned())
 }
 
 /// The sections every service shares.
@@ -267,6 +274,38 @@ mod tests {
         let config: PlatformConfig = load_with_env(None, env).unwrap();
         assert_eq!(config.server.port, Some(9000));
         assert_eq!(config.redis.key_prefix, "x:");
+    }
+
+    #[test]
+    fn numeric_looking_strings_stay_strings_and_lists_parse() {
+        let env = [
+            (
+                "TANDEM_SERVER__METRICS_TOKEN".to_string(),
+                "123456".to_string(),
+            ),
+            ("TANDEM_SERVER__HSTS".to_string(), "true".to_string()),
+            (
+                "TANDEM_SERVER__CORS_ALLOWED_ORIGINS".to_string(),
+                "[https://a.example, https://b.example]".to_string(),
+            ),
+        ];
+        let config: PlatformConfig = load_with_env(None, env).unwrap();
+        use secrecy::ExposeSecret;
+        assert_eq!(
+            config.server.metrics_token.unwrap().expose_secret(),
+            "123456"
+        );
+        assert!(config.server.hsts);
+        assert_eq!(config.server.cors_allowed_origins.len(), 2);
+    }
+
+    #[test]
+    fn a_type_error_names_the_key() {
+        let env = [("TANDEM_SERVER__PORT".to_string(), "eighty".to_string())];
+        let err = load_with_env::<PlatformConfig>(None, env)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("server.port"), "{err}");
     }
 
     #[test]

@@ -31,8 +31,19 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl From<figment::Error> for Error {
     fn from(e: figment::Error) -> Self {
-        // figment's message names the key and the source (file or env var) that was wrong.
-        Error::Config(e.to_string())
+        // Name the setting in every message: figment's own text often leaves it out.
+        let messages: Vec<String> = e
+            .into_iter()
+            .map(|err| {
+                let key = err.path.join(".");
+                if key.is_empty() {
+                    err.kind.to_string()
+                } else {
+                    format!("{key}: {}", err.kind)
+                }
+            })
+            .collect();
+        Error::Config(messages.join("; "))
     }
 }
 

@@ -126,7 +126,9 @@ pub async fn render(
         let presented = headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "));
+            .and_then(|v| v.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token.trim());
         let ok = presented.is_some_and(|p| {
             // Constant-time comparison: the token is a shared secret.
             let expected = token.expose_secret().as_bytes();

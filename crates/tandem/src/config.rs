@@ -3,14 +3,13 @@
 use serde::Deserialize;
 use std::path::Path;
 use tandem_platform::PlatformConfig;
+use tandem_platform::config::load_with_env;
 
 /// Everything `tandem` reads from defaults, `tandem.toml` and `TANDEM_*` variables.
 /// See docs/configuration.md for every setting.
-#[derive(Debug, Clone, Deserialize, Default)]
-#[serde(default)]
+#[derive(Debug, Clone, Default)]
 pub struct Config {
     /// `[server]`, `[database]`, `[redis]`, `[log]`, `[services]`.
-    #[serde(flatten)]
     pub platform: PlatformConfig,
     /// `[users]`: the User Service.
     pub users: tandem_users::UsersConfig,
@@ -18,9 +17,33 @@ pub struct Config {
     pub documents: tandem_documents::DocumentsConfig,
 }
 
+/// The sections the services own. Extracted separately from the platform's rather than
+/// with `#[serde(flatten)]`, which would bypass the lenient reading of environment values.
+#[derive(Debug, Deserialize, Default)]
+#[serde(default)]
+struct ServiceSections {
+    users: tandem_users::UsersConfig,
+    documents: tandem_documents::DocumentsConfig,
+}
+
 impl Config {
     /// Loads the layered configuration (see [`tandem_platform::config`]).
     pub fn load(file: Option<&Path>) -> tandem_platform::Result<Self> {
-        tandem_platform::config::load(file)
+        Self::load_with_env(file, std::env::vars())
+    }
+
+    /// [`Config::load`] with the environment passed in (for tests).
+    pub fn load_with_env(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> tandem_platform::Result<Self> {
+        let env: Vec<(String, String)> = env.into_iter().collect();
+        let platform: PlatformConfig = load_with_env(file, env.clone())?;
+        let services: ServiceSections = load_with_env(file, env)?;
+        Ok(Self {
+            platform,
+            users: services.users,
+            documents: services.documents,
+        })
     }
 }

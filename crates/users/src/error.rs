@@ -62,7 +62,7 @@ impl IntoResponse for Error {
                 "Account temporarily locked",
             )
             .detail(format!(
-                "Too many failed logins. Try again in {} minutes, or reset your password.",
+                "Too many failed logins. Try again in {} minutes.",
                 retry_after_secs.div_ceil(60)
             ))
             .header(
@@ -81,6 +81,16 @@ impl IntoResponse for Error {
                 "The refresh token is invalid, expired or revoked. Log in again.",
             )
             .with_code("invalid_refresh_token"),
+            Error::Redis(e) => {
+                // Sessions, limits and lockouts live in Redis: without it, fail closed.
+                tracing::error!(error = %e, "redis unavailable");
+                Problem::new(
+                    axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                    "session_store_unavailable",
+                    "Service unavailable",
+                )
+                .detail("The session store is unavailable; try again shortly.")
+            }
             other => {
                 // The full chain goes to the log (with the request id from the span); the
                 // client learns nothing about internals.

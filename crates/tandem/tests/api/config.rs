@@ -1,7 +1,6 @@
 //! Layered configuration, at the level of the whole `tandem::Config`.
 
 use tandem::Config;
-use tandem_platform::config::load_with_env;
 
 fn file(contents: &str) -> std::path::PathBuf {
     let path = std::env::temp_dir().join(format!("tandem-config-{}.toml", uuid::Uuid::new_v4()));
@@ -12,7 +11,7 @@ fn file(contents: &str) -> std::path::PathBuf {
 #[test]
 fn defaults_work_without_a_file() {
     let config: Config =
-        load_with_env(Some(std::path::Path::new("/nonexistent.toml")), []).unwrap();
+        Config::load_with_env(Some(std::path::Path::new("/nonexistent.toml")), []).unwrap();
     assert_eq!(config.platform.server.host, "127.0.0.1");
     assert_eq!(config.users.bcrypt_cost, 12);
     assert_eq!(config.users.access_token_ttl_secs, 900);
@@ -31,7 +30,7 @@ fn the_file_overrides_defaults_and_the_environment_overrides_the_file() {
             "3".to_owned(),
         ),
     ];
-    let config: Config = load_with_env(Some(&path), env).unwrap();
+    let config = Config::load_with_env(Some(&path), env).unwrap();
     assert_eq!(config.platform.server.port, Some(9002), "env beats file");
     assert_eq!(config.platform.server.host, "0.0.0.0", "file beats default");
     assert_eq!(config.users.bcrypt_cost, 11);
@@ -42,8 +41,8 @@ fn the_file_overrides_defaults_and_the_environment_overrides_the_file() {
 #[test]
 fn a_bad_value_is_an_error_naming_the_key() {
     let env = [("TANDEM_SERVER__PORT".to_owned(), "not-a-port".to_owned())];
-    let err = load_with_env::<Config>(None, env).unwrap_err().to_string();
-    assert!(err.contains("port"), "{err}");
+    let err = Config::load_with_env(None, env).unwrap_err().to_string();
+    assert!(err.contains("server.port"), "names the key: {err}");
 }
 
 #[test]
@@ -58,7 +57,7 @@ fn secrets_never_show_in_debug_output() {
             "-----BEGIN PRIVATE KEY-----xyz".to_owned(),
         ),
     ];
-    let config: Config = load_with_env(None, env).unwrap();
+    let config = Config::load_with_env(None, env).unwrap();
     let shown = format!("{config:?}");
     assert!(!shown.contains("hunter2"), "{shown}");
     assert!(!shown.contains("BEGIN PRIVATE KEY"), "{shown}");

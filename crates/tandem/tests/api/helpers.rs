@@ -227,6 +227,29 @@ impl TestApp {
         .await
     }
 
+    /// How many live sessions `tokens`' user has, asked with a fresh login (which adds one,
+    /// not counted).
+    pub async fn login_sessions_count(&self, tokens: &Tokens) -> usize {
+        let fresh = self.signed_in_id(&tokens.user_id).await;
+        let list: Value = self
+            .get("/auth/sessions", Some(&fresh))
+            .await
+            .json()
+            .await
+            .unwrap();
+        list["items"].as_array().unwrap().len() - 1
+    }
+
+    async fn signed_in_id(&self, user_id: &str) -> String {
+        let (username,): (String,) =
+            sqlx::query_as("SELECT username FROM users.accounts WHERE id = $1")
+                .bind(user_id.parse::<uuid::Uuid>().unwrap())
+                .fetch_one(&self.db)
+                .await
+                .unwrap();
+        self.signed_in(&username).await.access
+    }
+
     /// The signing key the app generated into its data directory.
     pub fn signing_key_pem(&self) -> String {
         std::fs::read_to_string(self.config.platform.server.data_dir.join("jwt-ed25519.pem"))

@@ -1,5 +1,5 @@
 use super::dto::PasswordRequest;
-use super::profile::load;
+use super::profile::{confirm_password, load};
 use super::{Auth, Client};
 use crate::domain::PasswordPolicy;
 use crate::error::Result;
@@ -9,8 +9,8 @@ use crate::store::audit::{self, Event};
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde_json::json;
+use tandem_platform::Problem;
 use tandem_platform::extract::Json;
-use tandem_platform::{FieldError, Problem};
 
 /// Change the password. Every other session ends; this one stays signed in.
 #[utoipa::path(
@@ -34,26 +34,14 @@ pub(crate) async fn change(
     let account = load(&state, caller.user_id).await?;
     let new = PasswordPolicy::check(&body.new_password, &account.email, &account.username)
         .map_err(|m| Problem::invalid_field("new_password", m))?;
-    let current = PasswordPolicy::candidate(&body.current_password)
-        .map_err(|m| Problem::invalid_field("current_password", m))?;
-    if !state
-        .hasher
-        .verify(&current, Some(&account.password_hash))
-        .await?
-    {
-        audit::record(
-            &state.platform.db,
-            &client.actor(Some(account.id)),
-            Event::PasswordChange,
-            false,
-            json!({"reason": "wrong_password"}),
-        )
-        .await?;
-        return Err(Problem::forbidden("The current password is wrong.")
-            .with_code("wrong_password")
-            .errors(vec![FieldError::new("current_password", "is wrong")])
-            .into());
-    }
+    confirm_password(
+        &state,
+        &client,
+        &account,
+        &body.current_password,
+        Event::PasswordChange,
+    )
+    .await?;
     let hash = state.hasher.hash(&new).await?;
     let mut tx = state.platform.db.begin().await?;
     accounts::set_password(&mut *tx, account.id, &hash).await?;
@@ -70,5 +58,11 @@ pub(crate) async fn change(
     )
     .await?;
     tx.commit().await?;
+    // Again after commit: a login with the old password between the first revocation and
+    // the commit must not survive the change.
+    state
+        .sessions
+        .revoke_all_except(account.id, Some(caller.session_id))
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

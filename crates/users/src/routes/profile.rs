@@ -11,6 +11,49 @@ use tandem_platform::extract::Json;
 use tandem_platform::{FieldError, Problem};
 use uuid::Uuid;
 
+/// Checks the current password before a sensitive change. Failures count toward the
+/// account's lockout like failed logins, so these endpoints cannot be used to guess the
+/// password of a stolen session's account.
+pub(crate) async fn confirm_password(
+    state: &AppState,
+    client: &Client,
+    account: &Account,
+    raw: &str,
+    event: Event,
+) -> Result<()> {
+    let subject = account.id.to_string();
+    if let Some(retry_after_secs) = state.lockout.locked_for(&subject).await? {
+        return Err(crate::error::Error::Locked { retry_after_secs });
+    }
+    let candidate = PasswordPolicy::candidate(raw)
+        .map_err(|m| Problem::invalid_field("current_password", m))?;
+    if state
+        .hasher
+        .verify(&candidate, Some(&account.password_hash))
+        .await?
+    {
+        return Ok(());
+    }
+    let actor = client.actor(Some(account.id));
+    audit::record(
+        &state.platform.db,
+        &actor,
+        event,
+        false,
+        json!({"reason": "wrong_password"}),
+    )
+    .await?;
+    if state.lockout.fail(&subject).await? == crate::store::lockout::AfterFailure::Locked {
+        let details =
+            json!({"duration_secs": state.config.lockout_duration_secs, "via": event.as_str()});
+        audit::record(&state.platform.db, &actor, Event::Lockout, true, details).await?;
+    }
+    Err(Problem::forbidden("The current password is wrong.")
+        .with_code("wrong_password")
+        .errors(vec![FieldError::new("current_password", "is wrong")])
+        .into())
+}
+
 pub(crate) async fn load(state: &AppState, id: Uuid) -> Result<Account> {
     accounts::by_id(&state.platform.db, id)
         .await?
@@ -98,18 +141,7 @@ pub(crate) async fn update(
             )])
             .into());
         };
-        let current = PasswordPolicy::candidate(current)
-            .map_err(|m| Problem::invalid_field("current_password", m))?;
-        if !state
-            .hasher
-            .verify(&current, Some(&account.password_hash))
-            .await?
-        {
-            return Err(Problem::forbidden("The current password is wrong.")
-                .with_code("wrong_password")
-                .errors(vec![FieldError::new("current_password", "is wrong")])
-                .into());
-        }
+        confirm_password(&state, &client, &account, current, Event::ProfileChange).await?;
     }
 
     let changed: Vec<&str> = [

@@ -103,6 +103,29 @@ static CLAIM: LazyLock<redis::Script> = LazyLock::new(|| {
     )
 });
 
+static STORE: LazyLock<redis::Script> = LazyLock::new(|| {
+    // KEYS: session, revoked, user_sessions, refresh.
+    // ARGV: require_live, ttl, user_sessions ttl, refresh ttl, sid, user_id, created_at,
+    //       last_seen_at, expires_at, ip, user_agent, refresh_hash.
+    redis::Script::new(
+        r"
+        if ARGV[1] == '1' and (redis.call('EXISTS', KEYS[1]) == 0
+                               or redis.call('EXISTS', KEYS[2]) == 1) then
+            return 0
+        end
+        redis.call('HSET', KEYS[1], 'user_id', ARGV[6], 'created_at', ARGV[7],
+            'last_seen_at', ARGV[8], 'expires_at', ARGV[9], 'ip', ARGV[10],
+            'user_agent', ARGV[11], 'refresh_hash', ARGV[12])
+        redis.call('EXPIRE', KEYS[1], ARGV[2])
+        redis.call('SADD', KEYS[3], ARGV[5])
+        redis.call('EXPIRE', KEYS[3], ARGV[3])
+        redis.call('HSET', KEYS[4], 'sid', ARGV[5], 'user_id', ARGV[6], 'state', 'active')
+        redis.call('EXPIRE', KEYS[4], ARGV[4])
+        return 1
+        ",
+    )
+});
+
 /// Session storage.
 #[derive(Debug, Clone)]
 pub struct Sessions {
@@ -160,54 +183,37 @@ impl Sessions {
             refresh_hash: refresh::hash(&token),
             ..session
         };
-        self.store(&session).await?;
+        self.store(&session, false).await?;
         Ok((session, token))
     }
 
-    /// Writes `session` and its current refresh token in one transaction.
-    async fn store(&self, s: &Session) -> Result<()> {
-        let key = session_key(&self.redis, s.id);
+    /// Writes `session` and its current refresh token atomically. With `require_live`, only
+    /// if the session still exists and is not revoked: a refresh racing a logout must not
+    /// bring the ended session back. Returns whether it wrote.
+    async fn store(&self, s: &Session, require_live: bool) -> Result<bool> {
         let ttl = self.ttl(s.expires_at);
         let family_ttl = (s.expires_at - now()).max(1);
         let mut conn = self.redis.conn();
-        let () = redis::pipe()
-            .atomic()
-            .hset_multiple(
-                &key,
-                &[
-                    ("user_id", s.user_id.to_string()),
-                    ("created_at", s.created_at.to_string()),
-                    ("last_seen_at", s.last_seen_at.to_string()),
-                    ("expires_at", s.expires_at.to_string()),
-                    ("ip", s.ip.clone()),
-                    ("user_agent", s.user_agent.clone()),
-                    ("refresh_hash", s.refresh_hash.clone()),
-                ],
-            )
-            .ignore()
-            .expire(&key, ttl)
-            .ignore()
-            .sadd(user_sessions_key(&self.redis, s.user_id), s.id.to_string())
-            .ignore()
-            .expire(
-                user_sessions_key(&self.redis, s.user_id),
-                secs(self.lifetimes.absolute),
-            )
-            .ignore()
-            .hset_multiple(
-                self.refresh_key(&s.refresh_hash),
-                &[
-                    ("sid", s.id.to_string()),
-                    ("user_id", s.user_id.to_string()),
-                    ("state", "active".to_owned()),
-                ],
-            )
-            .ignore()
-            .expire(self.refresh_key(&s.refresh_hash), family_ttl)
-            .ignore()
-            .query_async(&mut conn)
+        let written: i64 = STORE
+            .key(session_key(&self.redis, s.id))
+            .key(revoked_key(&self.redis, s.id))
+            .key(user_sessions_key(&self.redis, s.user_id))
+            .key(self.refresh_key(&s.refresh_hash))
+            .arg(if require_live { 1 } else { 0 })
+            .arg(ttl)
+            .arg(secs(self.lifetimes.absolute))
+            .arg(family_ttl)
+            .arg(s.id.to_string())
+            .arg(s.user_id.to_string())
+            .arg(s.created_at)
+            .arg(s.last_seen_at)
+            .arg(s.expires_at)
+            .arg(&s.ip)
+            .arg(&s.user_agent)
+            .arg(&s.refresh_hash)
+            .invoke_async(&mut conn)
             .await?;
-        Ok(())
+        Ok(written == 1)
     }
 
     /// Loads a live session.
@@ -262,7 +268,9 @@ impl Sessions {
         session.last_seen_at = now();
         session.ip = ip.map(|ip| ip.to_string()).unwrap_or_default();
         session.user_agent = user_agent.to_owned();
-        self.store(&session).await?;
+        if !self.store(&session, true).await? {
+            return Ok(Rotation::Invalid);
+        }
         Ok(Rotation::Rotated {
             session,
             refresh_token,

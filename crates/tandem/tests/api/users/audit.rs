@@ -52,3 +52,15 @@ async fn the_audit_log_is_append_only() {
         .await;
     assert!(delete.is_err());
 }
+
+#[tokio::test]
+async fn the_audit_log_cannot_be_truncated() {
+    let app = TestApp::spawn().await;
+    app.register("ada").await;
+    assert!(
+        sqlx::query("TRUNCATE users.audit_events")
+            .execute(&app.db)
+            .await
+            .is_err()
+    );
+}

@@ -220,3 +220,31 @@ async fn changing_the_password_ends_every_other_session() {
     let events = app.audit(Some(&laptop.user_id), "password_change").await;
     assert_eq!(events.iter().filter(|(o, _)| o == "success").count(), 1);
 }
+
+#[tokio::test]
+async fn guessing_the_current_password_through_the_change_endpoints_locks_the_account() {
+    let app = TestApp::spawn_with(|c| c.users.lockout_threshold = 3).await;
+    let ada = app.signed_up("ada").await;
+    for _ in 0..3 {
+        let response = app
+            .put("/auth/password", &json!({"current_password": "guess guess guess", "new_password": "plaid umbrella orbit sandwich"}), Some(&ada.access))
+            .await;
+        problem(response, StatusCode::FORBIDDEN).await;
+    }
+    let locked = app
+        .put(
+            "/auth/profile",
+            &json!({"email": "x@example.com", "current_password": PASSWORD}),
+            Some(&ada.access),
+        )
+        .await;
+    assert_eq!(
+        problem(locked, StatusCode::TOO_MANY_REQUESTS).await["code"],
+        "account_locked"
+    );
+    assert_eq!(
+        app.login("ada", PASSWORD).await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(app.audit(Some(&ada.user_id), "lockout").await.len(), 1);
+}

@@ -96,3 +96,24 @@ async fn refresh_is_rate_limited_per_ip() {
     refresh(&app, "tdr_x").await;
     problem(refresh(&app, "tdr_x").await, StatusCode::TOO_MANY_REQUESTS).await;
 }
+
+#[tokio::test]
+async fn a_refresh_racing_a_logout_does_not_bring_the_session_back() {
+    let app = TestApp::spawn().await;
+    for i in 0..10 {
+        let tokens = app.signed_up(&format!("racer{i}")).await;
+        let empty = json!({});
+        let (_, _) = tokio::join!(
+            refresh(&app, &tokens.refresh),
+            app.post("/auth/logout", &empty, Some(&tokens.access)),
+        );
+        // Whatever the interleaving, the session is over: no token of it works.
+        problem(
+            app.get("/auth/me", Some(&tokens.access)).await,
+            StatusCode::UNAUTHORIZED,
+        )
+        .await;
+        let sessions = app.login_sessions_count(&tokens).await;
+        assert_eq!(sessions, 0, "the logged-out session is gone");
+    }
+}
