@@ -13,9 +13,20 @@ use uuid::Uuid;
 pub struct CreateRequest {
     /// 1–500 characters.
     pub title: Option<String>,
-    /// Markdown, up to `documents.max_content_bytes` (default 10 MiB). Default: empty.
+    /// Markdown, up to `documents.max_content_bytes` (default 10 MiB). Default: empty, or
+    /// the template's content.
     #[serde(default)]
     pub content: Option<String>,
+    /// Start from this template (a document marked as a template that you can read).
+    pub template_id: Option<Uuid>,
+}
+
+/// `POST /documents/{id}/clone`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"title": "Meeting notes (copy)"}))]
+pub struct CloneRequest {
+    /// Title of the copy. Default: "Copy of <title>".
+    pub title: Option<String>,
 }
 
 /// `PUT /documents/{id}`: send the fields that change and the version you edited (or an
@@ -102,6 +113,8 @@ pub struct DocumentResponse {
     pub role: Role,
     /// Who made the last change.
     pub last_editor_id: Uuid,
+    /// Whether others can create documents from it.
+    pub is_template: bool,
     /// Created.
     pub created_at: DateTime<Utc>,
     /// Last changed.
@@ -118,6 +131,7 @@ impl DocumentResponse {
             owner_id: d.owner_id,
             role,
             last_editor_id: d.last_editor_id,
+            is_template: d.is_template,
             created_at: d.created_at,
             updated_at: d.updated_at,
         }

@@ -7,6 +7,7 @@ mod get;
 mod list;
 mod search;
 mod share;
+mod templates;
 mod trash;
 mod update;
 mod versions;
@@ -29,6 +30,12 @@ pub(crate) fn router(state: AppState) -> Router {
             post(create::create).layer(big_body).get(list::list),
         )
         .route("/documents/trash", get(trash::list))
+        .route("/documents/templates", get(templates::list))
+        .route(
+            "/documents/{id}/template",
+            post(templates::mark).delete(templates::unmark),
+        )
+        .route("/documents/{id}/clone", post(create::clone))
         .route("/documents/search", get(search::search))
         .route(
             "/documents/{id}",
@@ -58,6 +65,7 @@ pub(crate) fn router(state: AppState) -> Router {
 #[openapi(
     paths(
         create::create,
+        create::clone,
         list::list,
         get::get,
         update::update,
@@ -72,6 +80,9 @@ pub(crate) fn router(state: AppState) -> Router {
         versions::get,
         versions::restore,
         versions::diff,
+        templates::mark,
+        templates::unmark,
+        templates::list,
     ),
     tags((name = "documents", description = "Documents, versions, sharing and search")),
 )]

@@ -309,3 +309,49 @@ pub async fn trashed_role_of(
     .flatten();
     Ok(role.as_deref().and_then(Role::parse))
 }
+
+/// Marks or unmarks a document as a template.
+pub async fn set_template(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    is_template: bool,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE documents.documents SET is_template = $2 WHERE id = $1")
+        .bind(id)
+        .bind(is_template)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// One page of the templates `user_id` can read, by title.
+pub async fn templates(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+    after: Option<(String, Uuid)>,
+    limit: i64,
+) -> sqlx::Result<Vec<Summary>> {
+    let (title, id) = after.map_or((None, None), |(t, i)| (Some(t), Some(i)));
+    sqlx::query_as(
+        "SELECT * FROM (
+            (SELECT d.id, d.owner_id, d.title, d.version, d.last_editor_id, d.created_at,
+                    d.updated_at, d.deleted_at, 'owner' AS role
+             FROM documents.documents d
+             WHERE d.owner_id = $1 AND d.is_template AND d.deleted_at IS NULL
+               AND ($3::text IS NULL OR (d.title, d.id) > ($3, $4)))
+            UNION ALL
+            (SELECT d.id, d.owner_id, d.title, d.version, d.last_editor_id, d.created_at,
+                    d.updated_at, d.deleted_at, p.role
+             FROM documents.permissions p
+             JOIN documents.documents d ON d.id = p.document_id
+             WHERE p.user_id = $1 AND d.is_template AND d.deleted_at IS NULL
+               AND ($3::text IS NULL OR (d.title, d.id) > ($3, $4)))
+         ) AS page ORDER BY title, id LIMIT $2",
+    )
+    .bind(user_id)
+    .bind(limit)
+    .bind(title)
+    .bind(id)
+    .fetch_all(db)
+    .await
+}

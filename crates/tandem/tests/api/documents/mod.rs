@@ -5,5 +5,6 @@ mod crud;
 mod permissions;
 mod search;
 mod sharing;
+mod templates;
 mod trash;
 mod versions;
