@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 ensure_rust
 ensure_postgres
 ensure_redis
+# The export tests read PDFs back with pdftotext.
+command -v pdftotext >/dev/null || apt_install poppler-utils
 export TEST_DATABASE_URL=${TEST_DATABASE_URL:-$PG_URL}
 
 # Each API test creates its own database; drop them (and any a crashed run left) around the run.

@@ -11,6 +11,7 @@ pub mod config;
 pub mod diff;
 pub mod domain;
 pub mod error;
+pub mod export;
 mod purge;
 mod routes;
 mod state;

@@ -3,6 +3,7 @@
 mod collaborators;
 mod create;
 mod dto;
+mod export;
 mod get;
 mod list;
 mod search;
@@ -36,6 +37,7 @@ pub(crate) fn router(state: AppState) -> Router {
             post(templates::mark).delete(templates::unmark),
         )
         .route("/documents/{id}/clone", post(create::clone))
+        .route("/documents/{id}/export", get(export::export))
         .route("/documents/search", get(search::search))
         .route(
             "/documents/{id}",
@@ -83,6 +85,7 @@ pub(crate) fn router(state: AppState) -> Router {
         templates::mark,
         templates::unmark,
         templates::list,
+        export::export,
     ),
     tags((name = "documents", description = "Documents, versions, sharing and search")),
 )]

@@ -2,6 +2,7 @@
 
 mod cache;
 mod crud;
+mod export;
 mod permissions;
 mod search;
 mod sharing;

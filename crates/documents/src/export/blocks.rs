@@ -1,0 +1,298 @@
+//! Markdown parsed into a small block model that the DOCX and PDF writers share:
+//! paragraphs of styled runs. What it does not model (tables, images, footnotes) is kept
+//! as plain text, so no content is lost, only formatting.
+
+use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+
+/// What kind of paragraph a block is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Body text.
+    Paragraph,
+    /// A heading, level 1–6.
+    Heading(u8),
+    /// A list item at `depth` (0 = top level); `number` is `Some(n)` in ordered lists.
+    Item {
+        /// Nesting depth.
+        depth: u8,
+        /// The item's number in an ordered list.
+        number: Option<u64>,
+    },
+    /// A fenced or indented code block: one block per line.
+    Code,
+    /// A block quote.
+    Quote,
+}
+
+/// A run of text with one style.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Run {
+    /// The text.
+    pub text: String,
+    /// Bold.
+    pub bold: bool,
+    /// Italic.
+    pub italic: bool,
+    /// Inline code.
+    pub code: bool,
+    /// The link target, when the run is link text.
+    pub link: Option<String>,
+}
+
+/// A paragraph.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Block {
+    /// Its kind.
+    pub kind: Kind,
+    /// Its runs. A `"\n"` run is a line break.
+    pub runs: Vec<Run>,
+}
+
+impl Block {
+    /// The block's text without styling.
+    pub fn text(&self) -> String {
+        self.runs.iter().map(|r| r.text.as_str()).collect()
+    }
+}
+
+#[derive(Default)]
+struct Builder {
+    blocks: Vec<Block>,
+    current: Option<Block>,
+    bold: u32,
+    italic: u32,
+    link: Option<String>,
+    lists: Vec<Option<u64>>,
+    quote: u32,
+    in_code: bool,
+}
+
+impl Builder {
+    fn open(&mut self, kind: Kind) {
+        self.close();
+        self.current = Some(Block {
+            kind,
+            runs: Vec::new(),
+        });
+    }
+
+    fn close(&mut self) {
+        if let Some(block) = self
+            .current
+            .take()
+            .filter(|b| !b.runs.is_empty() || matches!(b.kind, Kind::Code))
+        {
+            self.blocks.push(block);
+        }
+    }
+
+    fn push(&mut self, text: &str, code: bool) {
+        if self.current.is_none() {
+            let kind = if self.quote > 0 {
+                Kind::Quote
+            } else {
+                Kind::Paragraph
+            };
+            self.current = Some(Block {
+                kind,
+                runs: Vec::new(),
+            });
+        }
+        let run = Run {
+            text: text.to_owned(),
+            bold: self.bold > 0,
+            italic: self.italic > 0,
+            code,
+            link: self.link.clone(),
+        };
+        if let Some(block) = self.current.as_mut() {
+            block.runs.push(run);
+        }
+    }
+
+    fn code_text(&mut self, text: &str) {
+        // One block per line keeps page breaking and DOCX paragraphs simple.
+        let mut lines = text.split('\n').peekable();
+        while let Some(line) = lines.next() {
+            if lines.peek().is_none() && line.is_empty() {
+                break;
+            }
+            self.blocks.push(Block {
+                kind: Kind::Code,
+                runs: vec![Run {
+                    text: line.to_owned(),
+                    code: true,
+                    ..Run::default()
+                }],
+            });
+        }
+    }
+}
+
+/// Parses Markdown into blocks.
+pub fn parse(markdown: &str) -> Vec<Block> {
+    let options =
+        Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS;
+    let mut b = Builder::default();
+    for event in Parser::new_ext(markdown, options) {
+        match event {
+            Event::Start(Tag::Heading { level, .. }) => b.open(Kind::Heading(heading(level))),
+            Event::Start(Tag::Paragraph) => {
+                // The first paragraph of a list item continues the item's block.
+                let continues_item = b
+                    .current
+                    .as_ref()
+                    .is_some_and(|c| matches!(c.kind, Kind::Item { .. }) && c.runs.is_empty());
+                if !continues_item {
+                    b.open(if b.quote > 0 {
+                        Kind::Quote
+                    } else {
+                        Kind::Paragraph
+                    });
+                }
+            }
+            Event::Start(Tag::List(start)) => {
+                b.close();
+                b.lists.push(start);
+            }
+            Event::End(TagEnd::List(_)) => {
+                b.close();
+                b.lists.pop();
+            }
+            Event::Start(Tag::Item) => {
+                let depth = u8::try_from(b.lists.len().saturating_sub(1)).unwrap_or(u8::MAX);
+                let number = b.lists.last_mut().and_then(|n| {
+                    let current = *n;
+                    if let Some(v) = n.as_mut() {
+                        *v += 1;
+                    }
+                    current
+                });
+                b.open(Kind::Item { depth, number });
+            }
+            Event::Start(Tag::CodeBlock(_)) => {
+                b.close();
+                b.in_code = true;
+            }
+            Event::End(TagEnd::CodeBlock) => b.in_code = false,
+            Event::Start(Tag::BlockQuote(_)) => {
+                b.close();
+                b.quote += 1;
+            }
+            Event::End(TagEnd::BlockQuote(_)) => {
+                b.close();
+                b.quote = b.quote.saturating_sub(1);
+            }
+            Event::Start(Tag::Strong) => b.bold += 1,
+            Event::End(TagEnd::Strong) => b.bold = b.bold.saturating_sub(1),
+            Event::Start(Tag::Emphasis) => b.italic += 1,
+            Event::End(TagEnd::Emphasis) => b.italic = b.italic.saturating_sub(1),
+            Event::Start(Tag::Link { dest_url, .. }) => b.link = Some(dest_url.to_string()),
+            Event::End(TagEnd::Link) => b.link = None,
+            Event::Start(Tag::Image { dest_url, .. }) => {
+                b.push(&format!("[image: {dest_url}] "), false)
+            }
+            Event::End(TagEnd::Paragraph | TagEnd::Heading(_) | TagEnd::Item) => b.close(),
+            Event::End(TagEnd::TableCell) => b.push("\t", false),
+            Event::End(TagEnd::TableRow | TagEnd::TableHead) => b.close(),
+            Event::Text(text) if b.in_code => b.code_text(&text),
+            Event::Text(text) => b.push(&text, false),
+            Event::Code(text) => b.push(&text, true),
+            Event::SoftBreak => b.push(" ", false),
+            Event::HardBreak => b.push("\n", false),
+            Event::Rule => {
+                b.close();
+                b.blocks.push(Block {
+                    kind: Kind::Paragraph,
+                    runs: vec![Run {
+                        text: "* * *".into(),
+                        ..Run::default()
+                    }],
+                });
+            }
+            Event::TaskListMarker(done) => b.push(if done { "[x] " } else { "[ ] " }, false),
+            Event::Html(html) | Event::InlineHtml(html) => b.push(&strip_tags(&html), false),
+            Event::FootnoteReference(name) => b.push(&format!("[{name}]"), false),
+            _ => {}
+        }
+    }
+    b.close();
+    b.blocks
+}
+
+fn heading(level: HeadingLevel) -> u8 {
+    match level {
+        HeadingLevel::H1 => 1,
+        HeadingLevel::H2 => 2,
+        HeadingLevel::H3 => 3,
+        HeadingLevel::H4 => 4,
+        HeadingLevel::H5 => 5,
+        HeadingLevel::H6 => 6,
+    }
+}
+
+/// Raw HTML in Markdown is exported as its text only: no markup, no script.
+fn strip_tags(html: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headings_paragraphs_lists_code_and_styles_become_blocks() {
+        let blocks = parse(
+            "# Title\n\nSome **bold** and *it* [link](https://x.io).\n\n- a\n- b\n  1. one\n\n```\nfn x() {}\nlet y;\n```\n",
+        );
+        let kinds: Vec<Kind> = blocks.iter().map(|b| b.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                Kind::Heading(1),
+                Kind::Paragraph,
+                Kind::Item {
+                    depth: 0,
+                    number: None
+                },
+                Kind::Item {
+                    depth: 0,
+                    number: None
+                },
+                Kind::Item {
+                    depth: 1,
+                    number: Some(1)
+                },
+                Kind::Code,
+                Kind::Code,
+            ]
+        );
+        let para = &blocks[1];
+        assert!(para.runs.iter().any(|r| r.bold && r.text == "bold"));
+        assert!(para.runs.iter().any(|r| r.italic && r.text == "it"));
+        assert!(
+            para.runs
+                .iter()
+                .any(|r| r.link.as_deref() == Some("https://x.io"))
+        );
+        assert_eq!(blocks[6].text(), "let y;");
+    }
+
+    #[test]
+    fn raw_html_keeps_only_its_text() {
+        let blocks = parse("<script>alert(1)</script>\n\nhi <b>there</b>");
+        let all: String = blocks.iter().map(Block::text).collect();
+        assert!(!all.contains('<'), "{all}");
+        assert!(all.contains("there"));
+    }
+}

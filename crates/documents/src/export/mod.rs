@@ -1,0 +1,128 @@
+//! Exporting a document: Markdown, plain text, standalone HTML, DOCX and PDF.
+//!
+//! Limits (also in docs/api.md): DOCX and PDF render headings, paragraphs, bold, italic,
+//! inline code, code blocks, bullet and numbered lists, block quotes and links; tables
+//! become tab-separated lines and images a `[image: url]` note. The PDF uses the standard
+//! Helvetica and Courier fonts (nothing embedded, so files stay small): Latin text
+//! including accents (Windows-1252) renders, other scripts are replaced by `?`. Use DOCX or
+//! HTML for those.
+
+pub mod blocks;
+pub mod docx;
+pub mod html;
+pub mod pdf;
+pub mod text;
+
+/// An export format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    /// The Markdown source.
+    Md,
+    /// Plain text, markup removed.
+    Txt,
+    /// A standalone, sanitized HTML page.
+    Html,
+    /// Word (Office Open XML).
+    Docx,
+    /// PDF.
+    Pdf,
+}
+
+impl Format {
+    /// The `Content-Type` of the export.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Md => "text/markdown; charset=utf-8",
+            Format::Txt => "text/plain; charset=utf-8",
+            Format::Html => "text/html; charset=utf-8",
+            Format::Docx => {
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+            }
+            Format::Pdf => "application/pdf",
+        }
+    }
+
+    /// The file extension.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Md => "md",
+            Format::Txt => "txt",
+            Format::Html => "html",
+            Format::Docx => "docx",
+            Format::Pdf => "pdf",
+        }
+    }
+}
+
+/// Renders `content` (Markdown) titled `title` in `format`.
+pub fn render(format: Format, title: &str, content: &str) -> anyhow::Result<Vec<u8>> {
+    Ok(match format {
+        Format::Md => content.as_bytes().to_vec(),
+        Format::Txt => text::render(content).into_bytes(),
+        Format::Html => html::render(title, content).into_bytes(),
+        Format::Docx => docx::render(title, &blocks::parse(content))?,
+        Format::Pdf => pdf::render(title, &blocks::parse(content)),
+    })
+}
+
+/// A `Content-Disposition` value naming the file after the title: an ASCII fallback and
+/// the exact UTF-8 name (RFC 6266 / RFC 8187).
+pub fn content_disposition(title: &str, format: Format) -> String {
+    let cleaned: String = title
+        .chars()
+        .map(|c| {
+            if c.is_control() || "/\\:*?\"<>|".contains(c) {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect();
+    let cleaned = cleaned.trim().trim_matches('.');
+    let base = if cleaned.is_empty() {
+        "document"
+    } else {
+        cleaned
+    };
+    let base: String = base.chars().take(100).collect();
+    let ascii: String = base
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || " -_.,()".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let encoded: String = format!("{base}.{}", format.extension())
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    format!(
+        "attachment; filename=\"{ascii}.{ext}\"; filename*=UTF-8''{encoded}",
+        ext = format.extension()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filenames_come_from_the_title_safely() {
+        let header = content_disposition("Grüße: \"Q4\" / plan", Format::Pdf);
+        assert_eq!(
+            header,
+            "attachment; filename=\"Gr__e_ _Q4_ _ plan.pdf\"; filename*=UTF-8''Gr%C3%BC%C3%9Fe_%20_Q4_%20_%20plan.pdf"
+        );
+        assert!(content_disposition("...", Format::Md).contains("filename=\"document.md\""));
+    }
+}

@@ -1,0 +1,76 @@
+use super::Auth;
+use crate::access;
+use crate::domain::Role;
+use crate::error::Result;
+use crate::export::{self, Format};
+use crate::state::AppState;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use tandem_platform::extract::{Path, Query};
+use tandem_platform::{FieldError, Problem};
+use utoipa::IntoParams;
+use uuid::Uuid;
+
+/// `GET /documents/{id}/export` query.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ExportQuery {
+    /// `md`, `txt`, `html`, `docx` or `pdf`.
+    pub format: Option<Format>,
+}
+
+/// Download the document as Markdown, plain text, standalone HTML, DOCX or PDF.
+///
+/// HTML is sanitized (no script can run from the content). DOCX and PDF render headings,
+/// paragraphs, bold, italic, lists, code and links; the PDF covers Latin text
+/// (Windows-1252) and replaces other characters with `?`.
+#[utoipa::path(
+    get, path = "/documents/{id}/export", tag = "documents",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Document id"), ExportQuery),
+    responses(
+        (status = 200, description = "The file, with Content-Disposition naming it after the title"),
+        (status = 400, description = "Missing or unknown `format`", body = tandem_platform::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such document, or no access to it", body = tandem_platform::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[tracing::instrument(skip_all, fields(document_id = %id))]
+pub(crate) async fn export(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<Uuid>,
+    Query(query): Query<ExportQuery>,
+) -> Result<Response> {
+    let Some(format) = query.format else {
+        return Err(Problem::bad_request(
+            "invalid_query",
+            "format: is required (md, txt, html, docx or pdf)",
+        )
+        .errors(vec![FieldError::new(
+            "format",
+            "is required: md, txt, html, docx or pdf",
+        )])
+        .into());
+    };
+    let (_, document) = access::load(&state, id, auth.user(), Role::Read).await?;
+    let title = document.title.clone();
+    // Rendering a 10 MiB document is CPU work: keep it off the async workers.
+    let bytes = tokio::task::spawn_blocking(move || {
+        export::render(format, &document.title, &document.content)
+    })
+    .await
+    .map_err(anyhow::Error::from)??;
+    Ok((
+        [
+            (header::CONTENT_TYPE, format.content_type().to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                export::content_disposition(&title, format),
+            ),
+            (header::CACHE_CONTROL, "private, no-store".to_owned()),
+        ],
+        bytes,
+    )
+        .into_response())
+}
