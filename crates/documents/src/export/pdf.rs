@@ -460,10 +460,9 @@ mod tests {
         let pdf = render("Long", &blocks);
         let text = String::from_utf8_lossy(&pdf);
         assert!(text.starts_with("%PDF-1.4"));
-        assert!(
-            text.contains("/Count 3") || text.contains("/Count 4") || text.contains("/Count 5"),
-            "pages"
-        );
+        let pages = text.matches("/Type /Page ").count();
+        assert!(pages >= 2, "{pages} pages");
+        assert!(text.contains(&format!("/Count {pages}")));
         assert!(text.ends_with("%%EOF\n"));
     }
 }
