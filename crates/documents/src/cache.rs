@@ -32,7 +32,8 @@ static FILL_PERM: LazyLock<redis::Script> = LazyLock::new(|| {
         r"
         if (redis.call('GET', KEYS[1]) or '0') ~= ARGV[1] then return 0 end
         redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
-        redis.call('EXPIRE', KEYS[2], ARGV[4])
+        -- Only a new hash gets a TTL: refilling must not keep an old hash alive forever.
+        if redis.call('TTL', KEYS[2]) < 0 then redis.call('EXPIRE', KEYS[2], ARGV[4]) end
         return 1
         ",
     )
@@ -97,17 +98,16 @@ impl Cache {
         with_document: bool,
     ) -> redis::RedisResult<(Lookup<Option<Role>>, Lookup<String>)> {
         let mut conn = self.redis.conn();
+        let mut pipe = redis::pipe();
+        pipe.get(self.key("gen", id))
+            .hget(self.key("perms", id), user_id.to_string());
         let (generation, role, document): (Option<String>, Option<String>, Option<String>) =
-            redis::pipe()
-                .get(self.key("gen", id))
-                .hget(self.key("perms", id), user_id.to_string())
-                .get(if with_document {
-                    self.key("doc", id)
-                } else {
-                    self.key("none", id)
-                })
-                .query_async(&mut conn)
-                .await?;
+            if with_document {
+                pipe.get(self.key("doc", id)).query_async(&mut conn).await?
+            } else {
+                let (generation, role) = pipe.query_async(&mut conn).await?;
+                (generation, role, None)
+            };
         let generation = generation.unwrap_or_else(|| "0".into());
         let role = role.map(|r| Role::parse(&r));
         self.count("permission", role.is_some());
@@ -159,8 +159,25 @@ impl Cache {
         }
     }
 
-    /// Forgets everything cached about `id`. Call after the write has committed.
+    /// Forgets everything cached about `id`. Call after the write has committed. Retried a
+    /// few times: by now the write is durable, and a failure here would leave the cache
+    /// serving the state before it.
     pub async fn invalidate(&self, id: Uuid) -> redis::RedisResult<()> {
+        let mut attempt = 0;
+        loop {
+            match self.invalidate_once(id).await {
+                Ok(()) => return Ok(()),
+                Err(error) if attempt < 2 => {
+                    attempt += 1;
+                    tracing::warn!(%error, attempt, "cache invalidation failed; retrying");
+                    tokio::time::sleep(std::time::Duration::from_millis(50 * attempt)).await;
+                }
+                Err(error) => return Err(error),
+            }
+        }
+    }
+
+    async fn invalidate_once(&self, id: Uuid) -> redis::RedisResult<()> {
         let mut conn = self.redis.conn();
         let () = redis::pipe()
             .atomic()

@@ -14,6 +14,8 @@ pub struct DocumentsConfig {
     pub purge_interval_secs: u64,
     /// How long cached documents and permissions live in Redis, in seconds.
     pub cache_ttl_secs: u64,
+    /// Requests per minute per user to Document Service endpoints (0 turns it off).
+    pub user_per_minute: u32,
 }
 
 impl Default for DocumentsConfig {
@@ -23,6 +25,7 @@ impl Default for DocumentsConfig {
             trash_retention_days: 30,
             purge_interval_secs: 3600,
             cache_ttl_secs: 300,
+            user_per_minute: 1200,
         }
     }
 }

@@ -5,7 +5,7 @@ use serde::Serialize;
 use similar::{ChangeTag, TextDiff};
 use utoipa::ToSchema;
 
-/// A unified diff of `old` → `new` with 3 lines of context, headed `a/{from}` / `b/{to}`.
+/// A unified diff of `old` → `new` with 3 lines of context, headed `--- {from}` / `+++ {to}`.
 pub fn unified(old: &str, new: &str, from: &str, to: &str) -> String {
     TextDiff::from_lines(old, new)
         .unified_diff()

@@ -25,6 +25,7 @@ pub(crate) struct Inner {
     pub verifier: Verifier,
     pub cache: Cache,
     pub users: Users,
+    pub limiter: tandem_platform::ratelimit::RateLimiter,
 }
 
 impl std::ops::Deref for AppState {
@@ -50,6 +51,7 @@ impl Service {
             &platform.metrics,
         );
         let users = Users::new(platform.config.services.users_url.clone());
+        let limiter = tandem_platform::ratelimit::RateLimiter::new(platform.redis.clone());
         Self {
             state: AppState(Arc::new(Inner {
                 platform,
@@ -57,6 +59,7 @@ impl Service {
                 verifier,
                 cache,
                 users,
+                limiter,
             })),
         }
     }

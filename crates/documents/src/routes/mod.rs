@@ -105,13 +105,28 @@ pub(crate) struct Auth {
 }
 
 impl FromRequestParts<AppState> for Auth {
-    type Rejection = Problem;
+    type Rejection = axum::response::Response;
 
     async fn from_request_parts(
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let caller = Caller::from_request_parts(parts, state).await?;
+        use axum::response::IntoResponse;
+        let caller = Caller::from_request_parts(parts, state)
+            .await
+            .map_err(Problem::into_response)?;
+        let limit = tandem_platform::ratelimit::Limit {
+            name: "documents_user",
+            max: state.config.user_per_minute,
+            window: std::time::Duration::from_secs(60),
+        };
+        let decision = state
+            .limiter
+            .check(&limit, &caller.user_id.to_string())
+            .await;
+        if !decision.allowed {
+            return Err(decision.refusal());
+        }
         let token = bearer_token(parts).unwrap_or_default().to_owned();
         Ok(Self { caller, token })
     }

@@ -15,7 +15,7 @@ const MAX_OFFSET: i64 = 1000;
 /// Full-text search over the documents the caller can read.
 ///
 /// Web-search syntax: `budget 2026`, `"exact phrase"`, `draft OR final`, `notes -private`.
-/// Title matches rank above content matches. Snippets are safe HTML with matches in `<mark>`.
+/// A word in the title weighs more than the same word in the content. Snippets are safe HTML with matches in `<mark>`.
 #[utoipa::path(
     get, path = "/documents/search", tag = "documents",
     security(("bearer" = [])),
@@ -56,6 +56,10 @@ pub(crate) async fn search(
             "invalid_query",
             "cursor: is not a cursor this endpoint returned",
         )
+        .errors(vec![FieldError::new(
+            "cursor",
+            "is not a cursor this endpoint returned",
+        )])
         .into());
     }
     let hits = search::search(&state.platform.db, auth.user(), q, limit + 1, offset).await?;

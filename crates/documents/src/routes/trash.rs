@@ -91,7 +91,12 @@ pub(crate) async fn restore(
         .await?
         .ok_or(Error::NotFound)?;
     if role < Role::Admin {
-        return Err(Problem::forbidden("Restoring needs admin access.").into());
+        return Err(Problem::forbidden(format!(
+            "Restoring needs admin access; you have {}.",
+            role.as_str()
+        ))
+        .with("your_role", role.as_str())
+        .into());
     }
     documents::set_trashed(&state.platform.db, id, false).await?;
     access::invalidate(&state, id).await?;

@@ -108,6 +108,9 @@ pub(crate) async fn restore(
     let old = versions::get(db, id, n)
         .await?
         .ok_or_else(|| Problem::not_found(format!("Version {n} does not exist.")))?;
+    // The limit may have been lowered since that version was saved.
+    crate::domain::Content::parse(old.content.clone(), state.config.max_content_bytes)
+        .map_err(|m| Problem::invalid_field("content", m))?;
     let current = documents::get(db, id).await?.ok_or(Error::NotFound)?;
     let saved = save(
         &state,

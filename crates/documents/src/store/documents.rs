@@ -123,7 +123,7 @@ pub async fn update(
 pub async fn set_trashed(db: impl PgExecutor<'_>, id: Uuid, trashed: bool) -> sqlx::Result<()> {
     sqlx::query(
         "UPDATE documents.documents
-         SET deleted_at = CASE WHEN $2 THEN now() ELSE NULL END
+         SET deleted_at = CASE WHEN $2 THEN COALESCE(deleted_at, now()) ELSE NULL END
          WHERE id = $1",
     )
     .bind(id)

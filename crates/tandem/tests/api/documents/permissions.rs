@@ -271,3 +271,21 @@ async fn every_document_endpoint_needs_a_live_token() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn document_endpoints_are_rate_limited_per_user() {
+    let app = TestApp::spawn_with(|c| c.documents.user_per_minute = 3).await;
+    let ada = app.signed_up("ada").await;
+    for _ in 0..3 {
+        assert_eq!(
+            app.get("/documents", Some(&ada.access)).await.status(),
+            StatusCode::OK
+        );
+    }
+    let refused = app.get("/documents", Some(&ada.access)).await;
+    assert!(refused.headers().contains_key("retry-after"));
+    assert_eq!(
+        problem(refused, StatusCode::TOO_MANY_REQUESTS).await["code"],
+        "rate_limited"
+    );
+}

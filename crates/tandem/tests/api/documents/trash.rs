@@ -123,3 +123,37 @@ async fn the_purge_job_deletes_documents_past_the_retention_with_their_history()
         StatusCode::OK
     );
 }
+
+#[tokio::test]
+async fn deleting_twice_keeps_the_first_trash_time() {
+    let app = TestApp::spawn().await;
+    let ada = app.signed_up("ada").await;
+    let doc = app.create_document(&ada.access, "Once", "").await;
+    let id = doc["id"].as_str().unwrap();
+    app.delete(&format!("/documents/{id}"), Some(&ada.access))
+        .await;
+    let first: Value = app
+        .get("/documents/trash", Some(&ada.access))
+        .await
+        .json()
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let again = app
+        .delete(&format!("/documents/{id}"), Some(&ada.access))
+        .await;
+    assert!(matches!(
+        again.status(),
+        StatusCode::NO_CONTENT | StatusCode::NOT_FOUND
+    ));
+    let second: Value = app
+        .get("/documents/trash", Some(&ada.access))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        first["items"][0]["deleted_at"],
+        second["items"][0]["deleted_at"]
+    );
+}
