@@ -16,6 +16,16 @@ pub struct DocumentsConfig {
     pub cache_ttl_secs: u64,
     /// Requests per minute per user to Document Service endpoints (0 turns it off).
     pub user_per_minute: u32,
+    /// How often buffered usage analytics are flushed from Redis to PostgreSQL, in seconds;
+    /// analytics figures lag by up to this much (default 10).
+    pub analytics_flush_secs: u64,
+    /// Analytics events queued in memory per process before new ones are dropped, while
+    /// Redis is slow or down (default 10,000).
+    pub analytics_queue: usize,
+    /// Largest attachment or import upload, in bytes (default 25 MiB).
+    pub max_upload_bytes: usize,
+    /// `[documents.storage]`: where attachment bytes are kept.
+    pub storage: crate::storage::StorageConfig,
 }
 
 impl Default for DocumentsConfig {
@@ -26,6 +36,10 @@ impl Default for DocumentsConfig {
             purge_interval_secs: 3600,
             cache_ttl_secs: 300,
             user_per_minute: 1200,
+            analytics_flush_secs: 10,
+            analytics_queue: 10_000,
+            max_upload_bytes: 25 * 1024 * 1024,
+            storage: crate::storage::StorageConfig::default(),
         }
     }
 }

@@ -6,15 +6,19 @@
 //! Service's REST API; it never reads the `users` schema.
 
 mod access;
+mod analytics;
 pub mod cache;
 pub mod config;
 pub mod diff;
 pub mod domain;
 pub mod error;
 pub mod export;
+pub mod files;
+pub mod import;
 mod purge;
 mod routes;
 mod state;
+pub mod storage;
 pub mod store;
 pub mod users_client;
 

@@ -22,7 +22,18 @@ pub(crate) async fn run(state: AppState) {
 pub(crate) async fn purge_once(state: &AppState) -> anyhow::Result<usize> {
     let cutoff =
         chrono::Utc::now() - chrono::Duration::days(i64::from(state.config.trash_retention_days));
+    // The rows of attachments go with their documents; their bytes are removed here.
+    let keys = crate::store::attachments::keys_of_purgeable(&state.platform.db, cutoff).await?;
     let purged = crate::store::documents::purge(&state.platform.db, cutoff).await?;
+    for key in keys {
+        if let Err(error) = state.storage.delete(&key).await {
+            tracing::warn!(
+                error = format!("{error:#}"),
+                key,
+                "deleting a purged attachment failed"
+            );
+        }
+    }
     for id in &purged {
         state.cache.invalidate(*id).await?;
     }

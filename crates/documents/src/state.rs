@@ -26,6 +26,8 @@ pub(crate) struct Inner {
     pub cache: Cache,
     pub users: Users,
     pub limiter: tandem_platform::ratelimit::RateLimiter,
+    pub analytics: crate::analytics::Analytics,
+    pub storage: crate::storage::Storage,
 }
 
 impl std::ops::Deref for AppState {
@@ -44,7 +46,13 @@ impl HasVerifier for AppState {
 impl Service {
     /// Prepares the service. `verifier` checks access tokens: pass the User Service's own
     /// verifier when both run in one process, or use [`Service::remote_verifier`].
-    pub fn new(platform: Platform, config: DocumentsConfig, verifier: Verifier) -> Self {
+    pub fn new(
+        platform: Platform,
+        config: DocumentsConfig,
+        verifier: Verifier,
+    ) -> anyhow::Result<Self> {
+        let storage =
+            crate::storage::Storage::open(&config.storage, &platform.config.server.data_dir)?;
         let cache = Cache::new(
             platform.redis.clone(),
             config.cache_ttl_secs,
@@ -52,7 +60,12 @@ impl Service {
         );
         let users = Users::new(platform.config.services.users_url.clone());
         let limiter = tandem_platform::ratelimit::RateLimiter::new(platform.redis.clone());
-        Self {
+        let analytics = crate::analytics::Analytics::new(
+            platform.redis.clone(),
+            config.analytics_queue,
+            &platform.metrics,
+        );
+        Ok(Self {
             state: AppState(Arc::new(Inner {
                 platform,
                 config,
@@ -60,8 +73,10 @@ impl Service {
                 cache,
                 users,
                 limiter,
+                analytics,
+                storage,
             })),
-        }
+        })
     }
 
     /// A verifier that fetches the User Service's JWKS from `[services] users_url`.
@@ -84,5 +99,12 @@ impl Service {
     /// Starts the background job that purges documents left in the trash too long.
     pub fn spawn_purge(&self) -> tokio::task::JoinHandle<()> {
         tokio::spawn(crate::purge::run(self.state.clone()))
+    }
+
+    /// Starts the usage analytics jobs: the writer that buffers recorded events in Redis
+    /// and the job that flushes them to PostgreSQL every `analytics_flush_secs`. Until it
+    /// runs, recorded events wait in a bounded queue (then are dropped).
+    pub fn spawn_analytics(&self) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(crate::analytics::run(self.state.clone()))
     }
 }

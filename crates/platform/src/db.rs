@@ -18,6 +18,9 @@ pub fn connect_lazy(config: &DatabaseConfig) -> crate::Result<PgPool> {
     Ok(PgPoolOptions::new()
         .max_connections(config.max_connections)
         .acquire_timeout(Duration::from_secs(config.acquire_timeout_secs))
+        // No ping before every query: it doubled the round trips of a primary-key lookup
+        // (bench/users.sh). A dead connection still fails its query and is replaced.
+        .test_before_acquire(false)
         .connect_lazy_with(options))
 }
 

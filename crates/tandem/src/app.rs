@@ -87,10 +87,11 @@ impl App {
                 platform.clone(),
                 config.documents.clone(),
                 verifier,
-            );
+            )?;
             routes = routes.merge(documents.router());
             api.merge(tandem_documents::openapi());
             documents.spawn_purge();
+            documents.spawn_analytics();
         }
         routes = routes.merge(openapi::router(api));
 

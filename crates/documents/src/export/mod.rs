@@ -66,9 +66,22 @@ pub fn render(format: Format, title: &str, content: &str) -> anyhow::Result<Vec<
     })
 }
 
+/// A `Content-Disposition: attachment` value for a stored file name.
+pub fn attachment_disposition(filename: &str) -> String {
+    let (stem, extension) = match filename.rsplit_once('.') {
+        Some((stem, ext)) if !stem.is_empty() && ext.len() <= 10 => (stem, Some(ext)),
+        _ => (filename, None),
+    };
+    disposition(stem, extension.unwrap_or(""))
+}
+
 /// A `Content-Disposition` value naming the file after the title: an ASCII fallback and
 /// the exact UTF-8 name (RFC 6266 / RFC 8187).
 pub fn content_disposition(title: &str, format: Format) -> String {
+    disposition(title, format.extension())
+}
+
+fn disposition(title: &str, extension: &str) -> String {
     let cleaned: String = title
         .chars()
         .map(|c| {
@@ -86,7 +99,9 @@ pub fn content_disposition(title: &str, format: Format) -> String {
         cleaned
     };
     let base: String = base.chars().take(100).collect();
-    let ascii: String = base
+    let dot = if extension.is_empty() { "" } else { "." };
+    let name = format!("{base}{dot}{extension}");
+    let ascii: String = name
         .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || " -_.,()".contains(c) {
@@ -96,7 +111,7 @@ pub fn content_disposition(title: &str, format: Format) -> String {
             }
         })
         .collect();
-    let encoded: String = format!("{base}.{}", format.extension())
+    let encoded: String = name
         .bytes()
         .map(|b| {
             if b.is_ascii_alphanumeric() || b"-_.".contains(&b) {
@@ -106,10 +121,7 @@ pub fn content_disposition(title: &str, format: Format) -> String {
             }
         })
         .collect();
-    format!(
-        "attachment; filename=\"{ascii}.{ext}\"; filename*=UTF-8''{encoded}",
-        ext = format.extension()
-    )
+    format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
 }
 
 #[cfg(test)]

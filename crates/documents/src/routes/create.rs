@@ -127,7 +127,7 @@ pub(crate) async fn clone(
 }
 
 /// Inserts a document and its first version in one transaction.
-async fn insert(
+pub(crate) async fn insert(
     state: &AppState,
     owner: Uuid,
     title: &Title,
@@ -150,7 +150,7 @@ async fn insert(
     Ok(document)
 }
 
-fn created(document: Document) -> Response {
+pub(crate) fn created(document: Document) -> Response {
     let location = format!("/documents/{}", document.id);
     (
         StatusCode::CREATED,

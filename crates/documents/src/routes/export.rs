@@ -61,6 +61,9 @@ pub(crate) async fn export(
     })
     .await
     .map_err(anyhow::Error::from)??;
+    state
+        .analytics
+        .record(id, auth.user(), crate::analytics::Kind::Export);
     Ok((
         [
             (header::CONTENT_TYPE, format.content_type().to_owned()),

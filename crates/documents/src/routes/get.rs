@@ -37,6 +37,9 @@ pub(crate) async fn get(
     headers: HeaderMap,
 ) -> Result<Response> {
     let (role, document) = access::load(&state, id, auth.user(), Role::Read).await?;
+    state
+        .analytics
+        .record(id, auth.user(), crate::analytics::Kind::View);
     let tag = etag(document.version);
     let matches = headers
         .get(header::IF_NONE_MATCH)

@@ -1,16 +1,20 @@
 //! HTTP routes: one file per group of actions, all listed here.
 
+mod analytics;
+mod attachments;
 mod collaborators;
 mod create;
 mod dto;
 mod export;
 mod get;
+mod import;
 mod list;
 mod search;
 mod share;
 mod templates;
 mod trash;
 mod update;
+mod upload;
 mod versions;
 
 use crate::state::AppState;
@@ -25,6 +29,8 @@ use utoipa::OpenApi;
 pub(crate) fn router(state: AppState) -> Router {
     // Content may be up to max_content_bytes, and JSON escaping can double it.
     let big_body = DefaultBodyLimit::max(state.config.max_content_bytes * 2 + 64 * 1024);
+    // Multipart framing adds a little to the file itself.
+    let upload_body = DefaultBodyLimit::max(state.config.max_upload_bytes + 64 * 1024);
     Router::new()
         .route(
             "/documents",
@@ -60,6 +66,18 @@ pub(crate) fn router(state: AppState) -> Router {
             post(versions::restore),
         )
         .route("/documents/{id}/diff", get(versions::diff))
+        .route("/documents/{id}/analytics", get(analytics::analytics))
+        .route(
+            "/documents/{id}/attachments",
+            post(attachments::upload)
+                .layer(upload_body)
+                .get(attachments::list),
+        )
+        .route(
+            "/documents/{id}/attachments/{attachment_id}",
+            get(attachments::download).delete(attachments::delete),
+        )
+        .route("/documents/import", post(import::import).layer(upload_body))
         .with_state(state)
 }
 
@@ -86,6 +104,12 @@ pub(crate) fn router(state: AppState) -> Router {
         templates::unmark,
         templates::list,
         export::export,
+        analytics::analytics,
+        attachments::upload,
+        attachments::list,
+        attachments::download,
+        attachments::delete,
+        import::import,
     ),
     tags((name = "documents", description = "Documents, versions, sharing and search")),
 )]

@@ -68,6 +68,9 @@ pub(crate) async fn share(
     }
     permissions::upsert(&mut *tx, id, user.id, role, auth.user()).await?;
     tx.commit().await?;
+    state
+        .analytics
+        .record(id, auth.user(), crate::analytics::Kind::Share);
     access::invalidate(&state, id).await?;
     Ok(Json(Collaborator {
         user_id: user.id,

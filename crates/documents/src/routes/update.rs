@@ -163,6 +163,9 @@ pub(crate) async fn save(
     )
     .await?;
     tx.commit().await?;
+    state
+        .analytics
+        .record(id, editor, crate::analytics::Kind::Edit);
     access::invalidate(state, id).await?;
     Ok(updated)
 }

@@ -1,6 +1,7 @@
 //! PostgreSQL storage of the `documents` schema. Runtime-checked queries, each covered by
 //! the black-box tests.
 
+pub mod attachments;
 pub mod documents;
 pub mod permissions;
 pub mod search;

@@ -1,8 +1,11 @@
 //! The Document Service, through its HTTP API.
 
+mod analytics;
+mod attachments;
 mod cache;
 mod crud;
 mod export;
+mod import;
 mod permissions;
 mod search;
 mod sharing;

@@ -1,0 +1,150 @@
+use crate::helpers::{TestApp, fields, problem};
+use reqwest::StatusCode;
+use reqwest::multipart::{Form, Part};
+use serde_json::Value;
+
+async fn import(
+    app: &TestApp,
+    token: &str,
+    name: &str,
+    bytes: Vec<u8>,
+    title: Option<&str>,
+) -> reqwest::Response {
+    let mut form = Form::new().part("file", Part::bytes(bytes).file_name(name.to_owned()));
+    if let Some(title) = title {
+        form = form.text("title", title.to_owned());
+    }
+    app.client
+        .post(app.url("/documents/import"))
+        .bearer_auth(token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn markdown_and_text_import_as_they_are() {
+    let app = TestApp::spawn().await;
+    let ada = app.signed_up("ada").await;
+    let response = import(
+        &app,
+        &ada.access,
+        "notes.md",
+        b"# Notes\n\n- a\n".to_vec(),
+        None,
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let doc: Value = response.json().await.unwrap();
+    assert_eq!(doc["title"], "notes");
+    assert_eq!(doc["content"], "# Notes\n\n- a\n");
+    assert_eq!(doc["owner_id"], ada.user_id);
+    let titled: Value = import(
+        &app,
+        &ada.access,
+        "x.txt",
+        b"plain".to_vec(),
+        Some("My title"),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(titled["title"], "My title");
+}
+
+#[tokio::test]
+async fn html_is_converted_without_scripts_or_styles() {
+    let app = TestApp::spawn().await;
+    let ada = app.signed_up("ada").await;
+    let html = b"<html><head><title>Page title</title><style>body{color:red}</style></head>\
+                 <body><h1>Heading</h1><p>Some <strong>bold</strong> text.</p>\
+                 <script>alert('x')</script><ul><li>one</li><li>two</li></ul></body></html>";
+    let doc: Value = import(&app, &ada.access, "page.html", html.to_vec(), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(doc["title"], "Page title");
+    let content = doc["content"].as_str().unwrap();
+    assert!(content.contains("# Heading"), "{content}");
+    assert!(content.contains("**bold**"), "{content}");
+    assert!(
+        content.contains("one") && content.contains("two"),
+        "{content}"
+    );
+    assert!(
+        !content.contains("alert") && !content.contains("color:red"),
+        "{content}"
+    );
+}
+
+#[tokio::test]
+async fn a_docx_round_trips_through_export_and_import() {
+    let app = TestApp::spawn().await;
+    let ada = app.signed_up("ada").await;
+    let original = app
+        .create_document(
+            &ada.access,
+            "Round trip",
+            "# Grüße\n\nA **bold** claim & more.\n\n- first\n- second\n",
+        )
+        .await;
+    let id = original["id"].as_str().unwrap();
+    let docx = app
+        .get(
+            &format!("/documents/{id}/export?format=docx"),
+            Some(&ada.access),
+        )
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    let doc: Value = import(&app, &ada.access, "round.docx", docx.to_vec(), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let content = doc["content"].as_str().unwrap();
+    for needle in ["# Grüße", "**bold**", "claim & more", "- first", "- second"] {
+        assert!(content.contains(needle), "{needle} missing from {content}");
+    }
+}
+
+#[tokio::test]
+async fn unsupported_and_corrupt_files_say_what_is_wrong() {
+    let app = TestApp::spawn().await;
+    let ada = app.signed_up("ada").await;
+    let exe = problem(
+        import(&app, &ada.access, "tool.exe", b"MZ\x90\x00".to_vec(), None).await,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+    )
+    .await;
+    assert_eq!(exe["code"], "unsupported_import");
+    assert_eq!(fields(&exe), ["file"]);
+    let fake_docx = problem(
+        import(&app, &ada.access, "fake.docx", b"not a zip".to_vec(), None).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(fake_docx["code"], "corrupt_import");
+    let latin1 = problem(
+        import(
+            &app,
+            &ada.access,
+            "old.txt",
+            vec![0x47, 0x72, 0xfc, 0xdf, 0x65],
+            None,
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert!(latin1["detail"].as_str().unwrap().contains("UTF-8"));
+    let (count,): (i64,) = sqlx::query_as("SELECT count(*) FROM documents.documents")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(count, 0, "nothing created");
+}
