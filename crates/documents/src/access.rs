@@ -1,5 +1,6 @@
 //! Authorization: the caller's role on a document, from the cache or PostgreSQL.
 
+use crate::cache::Lookup;
 use crate::domain::Role;
 use crate::error::{Error, Result};
 use crate::state::AppState;
@@ -22,28 +23,37 @@ fn require(role: Option<Role>, min: Role) -> Result<Role> {
     }
 }
 
+/// The caller's role: from the cache when it has it, else from PostgreSQL (filling the
+/// cache unless a write intervened). `lookup` is `None` when Redis could not be asked.
+async fn role(
+    state: &AppState,
+    id: Uuid,
+    user: Uuid,
+    lookup: Option<Lookup<Option<Role>>>,
+) -> Result<Option<Role>> {
+    Ok(match lookup {
+        Some(Lookup {
+            hit: Some(role), ..
+        }) => role,
+        Some(Lookup { generation, .. }) => {
+            let role = documents::role_of(&state.platform.db, id, user).await?;
+            state.cache.fill_role(id, user, &generation, role).await;
+            role
+        }
+        None => documents::role_of(&state.platform.db, id, user).await?,
+    })
+}
+
 /// The caller's role on a live document, requiring at least `min`.
 pub(crate) async fn authorize(state: &AppState, id: Uuid, user: Uuid, min: Role) -> Result<Role> {
-    let cached = match state.cache.get(id, user, false).await {
+    let lookup = match state.cache.get(id, user, false).await {
         Ok((role, _)) => Some(role),
         Err(error) => {
             tracing::warn!(%error, "permission cache unavailable; asking PostgreSQL");
             None
         }
     };
-    let role = match cached {
-        Some(lookup) if lookup.hit.is_some() => lookup.hit.flatten(),
-        Some(lookup) => {
-            let role = documents::role_of(&state.platform.db, id, user).await?;
-            state
-                .cache
-                .fill_role(id, user, &lookup.generation, role)
-                .await;
-            role
-        }
-        None => documents::role_of(&state.platform.db, id, user).await?,
-    };
-    require(role, min)
+    require(role(state, id, user, lookup).await?, min)
 }
 
 /// The document with the caller's role, requiring at least `min`, served from the cache
@@ -61,19 +71,7 @@ pub(crate) async fn load(
             (None, None)
         }
     };
-    let role = match role_lookup {
-        Some(lookup) if lookup.hit.is_some() => lookup.hit.flatten(),
-        Some(lookup) => {
-            let role = documents::role_of(&state.platform.db, id, user).await?;
-            state
-                .cache
-                .fill_role(id, user, &lookup.generation, role)
-                .await;
-            role
-        }
-        None => documents::role_of(&state.platform.db, id, user).await?,
-    };
-    let role = require(role, min)?;
+    let role = require(role(state, id, user, role_lookup).await?, min)?;
     let cached = doc_lookup
         .as_ref()
         .and_then(|l| l.hit.as_deref())

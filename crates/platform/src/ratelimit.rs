@@ -166,3 +166,24 @@ pub async fn by_client_ip(
     decision.write_headers(response.headers_mut());
     response
 }
+
+/// Counts one request of `user_id` against `per_minute` requests per minute under `name`;
+/// the 429 response, with its headers, when over.
+pub async fn per_user(
+    limiter: &RateLimiter,
+    name: &'static str,
+    per_minute: u32,
+    user_id: uuid::Uuid,
+) -> Result<(), Response> {
+    let limit = Limit {
+        name,
+        max: per_minute,
+        window: Duration::from_secs(60),
+    };
+    let decision = limiter.check(&limit, &user_id.to_string()).await;
+    if decision.allowed {
+        Ok(())
+    } else {
+        Err(decision.refusal())
+    }
+}

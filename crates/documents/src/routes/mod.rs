@@ -139,18 +139,14 @@ impl FromRequestParts<AppState> for Auth {
         let caller = Caller::from_request_parts(parts, state)
             .await
             .map_err(Problem::into_response)?;
-        let limit = tandem_platform::ratelimit::Limit {
-            name: "documents_user",
-            max: state.config.user_per_minute,
-            window: std::time::Duration::from_secs(60),
-        };
-        let decision = state
-            .limiter
-            .check(&limit, &caller.user_id.to_string())
-            .await;
-        if !decision.allowed {
-            return Err(decision.refusal());
-        }
+        let per_minute = state.config.user_per_minute;
+        tandem_platform::ratelimit::per_user(
+            &state.limiter,
+            "documents_user",
+            per_minute,
+            caller.user_id,
+        )
+        .await?;
         let token = bearer_token(parts).unwrap_or_default().to_owned();
         Ok(Self { caller, token })
     }

@@ -149,14 +149,25 @@ pub async fn role_of(
     id: Uuid,
     user_id: Uuid,
 ) -> sqlx::Result<Option<Role>> {
+    role_in(db, id, user_id, false).await
+}
+
+/// The caller's role on a live (`trashed = false`) or trashed document.
+async fn role_in(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    user_id: Uuid,
+    trashed: bool,
+) -> sqlx::Result<Option<Role>> {
     let role: Option<String> = sqlx::query_scalar(
         "SELECT CASE WHEN d.owner_id = $2 THEN 'owner' ELSE p.role END
          FROM documents.documents d
          LEFT JOIN documents.permissions p ON p.document_id = d.id AND p.user_id = $2
-         WHERE d.id = $1 AND d.deleted_at IS NULL",
+         WHERE d.id = $1 AND (d.deleted_at IS NOT NULL) = $3",
     )
     .bind(id)
     .bind(user_id)
+    .bind(trashed)
     .fetch_optional(db)
     .await?
     .flatten();
@@ -296,18 +307,7 @@ pub async fn trashed_role_of(
     id: Uuid,
     user_id: Uuid,
 ) -> sqlx::Result<Option<Role>> {
-    let role: Option<String> = sqlx::query_scalar(
-        "SELECT CASE WHEN d.owner_id = $2 THEN 'owner' ELSE p.role END
-         FROM documents.documents d
-         LEFT JOIN documents.permissions p ON p.document_id = d.id AND p.user_id = $2
-         WHERE d.id = $1 AND d.deleted_at IS NOT NULL",
-    )
-    .bind(id)
-    .bind(user_id)
-    .fetch_optional(db)
-    .await?
-    .flatten();
-    Ok(role.as_deref().and_then(Role::parse))
+    role_in(db, id, user_id, true).await
 }
 
 /// Marks or unmarks a document as a template.

@@ -98,14 +98,9 @@ impl FromRequestParts<AppState> for Auth {
         let caller = Caller::from_request_parts(parts, state)
             .await
             .map_err(IntoResponse::into_response)?;
-        let limit = state.limit("user", state.config.rate_limit.user_per_minute);
-        let decision = state
-            .limiter
-            .check(&limit, &caller.user_id.to_string())
-            .await;
-        if !decision.allowed {
-            return Err(decision.refusal());
-        }
+        let per_minute = state.config.rate_limit.user_per_minute;
+        tandem_platform::ratelimit::per_user(&state.limiter, "user", per_minute, caller.user_id)
+            .await?;
         Ok(Auth(caller))
     }
 }
