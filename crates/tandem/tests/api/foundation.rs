@@ -275,3 +275,20 @@ async fn each_service_keeps_its_migration_history_in_its_own_schema() {
             .unwrap();
     assert!(!public, "no shared migration table in public");
 }
+
+#[tokio::test]
+async fn user_endpoints_carry_request_and_response_examples_in_the_openapi_document() {
+    let app = TestApp::spawn().await;
+    let spec: Value = app.get("/openapi.json", None).await.json().await.unwrap();
+    let schemas = &spec["components"]["schemas"];
+    for name in [
+        "RegisterRequest",
+        "LoginRequest",
+        "RefreshRequest",
+        "UserResponse",
+        "TokenResponse",
+        "PublicUser",
+    ] {
+        assert!(!schemas[name]["example"].is_null(), "{name} has no example");
+    }
+}

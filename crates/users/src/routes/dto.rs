@@ -84,6 +84,16 @@ pub struct LookupQuery {
 
 /// The signed-in user's own account.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "id": "01a21516-0871-74f6-85ab-13aeb512cd5e",
+    "email": "ada@example.com",
+    "username": "ada",
+    "display_name": "Ada Lovelace",
+    "bio": "",
+    "avatar_url": null,
+    "created_at": "2026-11-25T23:41:35.217119Z",
+    "updated_at": "2026-11-25T23:41:35.217119Z"
+}))]
 pub struct UserResponse {
     /// Id.
     pub id: Uuid,
@@ -120,6 +130,12 @@ impl From<Account> for UserResponse {
 
 /// Another user, as any signed-in user may see them: no email.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "01a21516-0871-74f6-85ab-13aeb512cd5e",
+    "username": "grace",
+    "display_name": "Grace Hopper",
+    "avatar_url": null
+}))]
 pub struct PublicUser {
     /// Id.
     pub id: Uuid,
@@ -144,6 +160,24 @@ impl From<Account> for PublicUser {
 
 /// A token pair (OAuth2 names).
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "access_token": "eyJ0eXAiOiJKV1QiLCJhbGciOiJFZERTQSIsImtpZCI6Ij…",
+    "token_type": "Bearer",
+    "expires_in": 900,
+    "access_token_expires_at": "2026-11-25T23:56:35Z",
+    "refresh_token": "tdr_4E2ZGA3b7WOGlmf1FDD-LHPi7qqg_QHB9DHMhrcpIQM",
+    "refresh_token_expires_at": "2026-12-25T23:41:35Z",
+    "user": {
+        "id": "01a21516-0871-74f6-85ab-13aeb512cd5e",
+        "email": "ada@example.com",
+        "username": "ada",
+        "display_name": "Ada Lovelace",
+        "bio": "",
+        "avatar_url": null,
+        "created_at": "2026-11-25T23:41:35.217119Z",
+        "updated_at": "2026-11-25T23:41:35.217119Z"
+    }
+}))]
 pub struct TokenResponse {
     /// The access token (EdDSA JWT). Send as `Authorization: Bearer …`.
     pub access_token: String,
@@ -163,6 +197,16 @@ pub struct TokenResponse {
 
 /// One of the user's sessions.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "01a21516-094e-73df-9c16-20c1696eeba4",
+    "device": "Firefox on Linux",
+    "user_agent": "Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0",
+    "ip": "203.0.113.7",
+    "created_at": "2026-11-25T23:41:35Z",
+    "last_seen_at": "2026-11-26T08:02:11Z",
+    "expires_at": "2026-12-25T23:41:35Z",
+    "current": true
+}))]
 pub struct SessionResponse {
     /// Session id.
     pub id: Uuid,
