@@ -40,6 +40,9 @@ pub fn kind(filename: &str, bytes: &[u8]) -> Result<Kind, ImportError> {
         "txt" | "text" => Ok(Kind::Text),
         "html" | "htm" => Ok(Kind::Html),
         "docx" => Ok(Kind::Docx),
+        "" => Err(ImportError::Unsupported(
+            "the file name has no extension; name it .md, .txt, .html or .docx".into(),
+        )),
         other => Err(ImportError::Unsupported(format!(
             "`.{other}` files cannot be imported; use .md, .txt, .html or .docx"
         ))),
@@ -185,6 +188,11 @@ fn docx_xml_to_markdown(xml: &str) -> Result<String, String> {
                 "p" => {
                     let text = paragraph.trim_end();
                     if !text.is_empty() {
+                        // A paragraph after a list needs a blank line, or Markdown
+                        // continues the last item.
+                        if prefix != "- " && out.ends_with('\n') && !out.ends_with("\n\n") {
+                            out.push('\n');
+                        }
                         out.push_str(&prefix);
                         out.push_str(text);
                         out.push_str(if prefix == "- " { "\n" } else { "\n\n" });

@@ -65,6 +65,8 @@ struct Builder {
     lists: Vec<Option<u64>>,
     quote: u32,
     in_code: bool,
+    /// Inside a raw `<script>` or `<style>` element, which may span several HTML events.
+    in_script: bool,
 }
 
 impl Builder {
@@ -211,7 +213,12 @@ pub fn parse(markdown: &str) -> Vec<Block> {
                 });
             }
             Event::TaskListMarker(done) => b.push(if done { "[x] " } else { "[ ] " }, false),
-            Event::Html(html) | Event::InlineHtml(html) => b.push(&strip_tags(&html), false),
+            Event::Html(html) | Event::InlineHtml(html) => {
+                let text = strip_tags(&html, &mut b.in_script);
+                if !text.trim().is_empty() {
+                    b.push(&text, false);
+                }
+            }
             Event::FootnoteReference(name) => b.push(&format!("[{name}]"), false),
             _ => {}
         }
@@ -231,19 +238,34 @@ fn heading(level: HeadingLevel) -> u8 {
     }
 }
 
-/// Raw HTML in Markdown is exported as its text only: no markup, no script.
-fn strip_tags(html: &str) -> String {
+/// Raw HTML in Markdown is exported as its text only: no markup, and nothing from inside
+/// `<script>` or `<style>` (the HTML export drops those too). `in_script` carries across
+/// calls because one element can arrive as several events.
+fn strip_tags(html: &str, in_script: &mut bool) -> String {
     let mut out = String::new();
-    let mut in_tag = false;
-    for c in html.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' => in_tag = false,
-            c if !in_tag => out.push(c),
-            _ => {}
+    let mut rest = html;
+    while !rest.is_empty() {
+        let Some(start) = rest.find('<') else {
+            if !*in_script {
+                out.push_str(rest);
+            }
+            break;
+        };
+        if !*in_script {
+            out.push_str(&rest[..start]);
         }
+        let tag_end = rest[start..]
+            .find('>')
+            .map_or(rest.len(), |e| start + e + 1);
+        let tag = rest[start..tag_end].to_ascii_lowercase();
+        if tag.starts_with("<script") || tag.starts_with("<style") {
+            *in_script = true;
+        } else if tag.starts_with("</script") || tag.starts_with("</style") {
+            *in_script = false;
+        }
+        rest = &rest[tag_end..];
     }
-    out
+    out.replace(['\n', '\r'], " ")
 }
 
 #[cfg(test)]
@@ -290,9 +312,12 @@ mod tests {
 
     #[test]
     fn raw_html_keeps_only_its_text() {
-        let blocks = parse("<script>alert(1)</script>\n\nhi <b>there</b>");
+        let blocks = parse(
+            "<script>alert(1)</script>\n\nhi <b>there</b>\n\n<style>\np { color: red }\n</style>\n",
+        );
         let all: String = blocks.iter().map(Block::text).collect();
         assert!(!all.contains('<'), "{all}");
+        assert!(!all.contains("alert") && !all.contains("color"), "{all}");
         assert!(all.contains("there"));
     }
 }

@@ -117,7 +117,7 @@ fn win_ansi(c: char) -> u8 {
     ];
     match u32::from(c) {
         code @ (0x20..=0x7E | 0xA0..=0xFF) => code as u8,
-        0x09 => b' ',
+        0x09 | 0x0A | 0x0D => b' ',
         _ => SPECIAL
             .iter()
             .find(|(s, _)| *s == c)
