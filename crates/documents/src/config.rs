@@ -24,6 +24,12 @@ pub struct DocumentsConfig {
     pub analytics_queue: usize,
     /// Largest attachment or import upload, in bytes (default 25 MiB).
     pub max_upload_bytes: usize,
+    /// How often a scheduled backup is taken, in seconds (0, the default, turns it off).
+    /// Only one instance backs up per interval (see docs/backup.md).
+    pub backup_interval_secs: u64,
+    /// How many backups to keep: after each backup, older ones beyond this are deleted
+    /// (default 7).
+    pub backup_keep: usize,
     /// `[documents.storage]`: where attachment bytes are kept.
     pub storage: crate::storage::StorageConfig,
 }
@@ -39,6 +45,8 @@ impl Default for DocumentsConfig {
             analytics_flush_secs: 10,
             analytics_queue: 10_000,
             max_upload_bytes: 25 * 1024 * 1024,
+            backup_interval_secs: 0,
+            backup_keep: 7,
             storage: crate::storage::StorageConfig::default(),
         }
     }

@@ -7,6 +7,7 @@
 
 mod access;
 mod analytics;
+pub mod backup;
 pub mod cache;
 pub mod config;
 pub mod diff;

@@ -92,6 +92,12 @@ impl App {
             api.merge(tandem_documents::openapi());
             documents.spawn_purge();
             documents.spawn_analytics();
+            if config.documents.backup_interval_secs > 0 {
+                tokio::spawn(tandem_documents::backup::run_scheduled(
+                    platform.clone(),
+                    config.documents.clone(),
+                ));
+            }
         }
         routes = routes.merge(openapi::router(api));
 

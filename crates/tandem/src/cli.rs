@@ -36,6 +36,29 @@ pub enum Command {
     Migrate,
     /// Create the demo accounts (see the README). Running it again changes nothing.
     Seed,
+    /// Back up or restore the Document Service's data (see docs/backup.md).
+    Backup {
+        /// What to do.
+        #[command(subcommand)]
+        action: BackupAction,
+    },
+}
+
+/// `tandem backup …`.
+#[derive(Debug, Subcommand)]
+pub enum BackupAction {
+    /// Take a backup now, then delete backups beyond `documents.backup_keep`.
+    Create,
+    /// List the backups, oldest first.
+    List,
+    /// Restore a backup (by name, as listed) into the documents schema.
+    Restore {
+        /// The backup's name, e.g. `tandem-20260101T120000.000Z.tar.gz`.
+        name: String,
+        /// Replace the documents schema's data if it is not empty.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 /// Runs the parsed command line.
@@ -63,5 +86,91 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Backup { action } => backup(config, action).await,
+    }
+}
+
+/// `tandem backup …`: the Document Service's backups, in its object store.
+async fn backup(config: Config, action: BackupAction) -> anyhow::Result<()> {
+    use tandem_documents::backup;
+    let storage = tandem_documents::storage::Storage::open(
+        &config.documents.storage,
+        &config.platform.server.data_dir,
+    )?;
+    let platform = tandem_platform::Platform::connect(config.platform)?;
+    match action {
+        BackupAction::Create => {
+            let info = backup::create(&platform.db, &storage, &Bar::new()).await?;
+            let pruned =
+                backup::prune(&platform.db, &storage, config.documents.backup_keep).await?;
+            println!("created {} ({} bytes)", info.name, info.size_bytes);
+            for old in pruned {
+                println!("deleted {} (beyond backup_keep)", old.name);
+            }
+        }
+        BackupAction::List => {
+            for info in backup::list(&storage).await? {
+                let rows: u64 = info.counts.values().sum();
+                println!(
+                    "{}  {}  {} bytes  {} documents  {rows} rows",
+                    info.name,
+                    info.created_at.to_rfc3339(),
+                    info.size_bytes,
+                    info.counts.get("documents").copied().unwrap_or(0),
+                );
+            }
+        }
+        BackupAction::Restore { name, force } => {
+            app::migrate(&platform, Mode::Documents).await?;
+            let report = backup::restore(
+                &platform.db,
+                &storage,
+                &platform.redis,
+                &name,
+                force,
+                &Bar::new(),
+            )
+            .await?;
+            println!(
+                "restored {name}: {:?}; {} cached keys cleared",
+                report.manifest.counts, report.cache_keys_cleared
+            );
+        }
+    }
+    Ok(())
+}
+
+/// A progress bar on stderr, hidden when stderr is not a terminal.
+#[derive(Debug)]
+struct Bar(indicatif::ProgressBar);
+
+impl Bar {
+    fn new() -> Self {
+        use std::io::IsTerminal;
+        let bar = if std::io::stderr().is_terminal() {
+            indicatif::ProgressBar::new(0)
+        } else {
+            indicatif::ProgressBar::hidden()
+        };
+        if let Ok(style) =
+            indicatif::ProgressStyle::with_template("{msg:>12} [{bar:40}] {pos}/{len} ({eta})")
+        {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        Self(bar)
+    }
+}
+
+impl tandem_documents::backup::Progress for Bar {
+    fn start(&self, phase: &str, total: u64) {
+        self.0.set_message(phase.to_owned());
+        self.0.set_length(total);
+        self.0.set_position(0);
+    }
+    fn advance(&self, steps: u64) {
+        self.0.inc(steps);
+    }
+    fn finish(&self) {
+        self.0.finish_and_clear();
     }
 }

@@ -2,6 +2,7 @@
 
 mod analytics;
 mod attachments;
+mod backup;
 mod cache;
 mod crud;
 mod export;
