@@ -39,29 +39,29 @@ pub async fn search(
     offset: i64,
 ) -> sqlx::Result<Vec<Hit>> {
     sqlx::query_as(
-        "WITH q AS (SELECT websearch_to_tsquery('english', $2) AS query),
-         access AS (
+        "WITH access AS (
              SELECT id, 'owner' AS role FROM documents.documents
              WHERE owner_id = $1 AND deleted_at IS NULL
              UNION ALL
              SELECT document_id, role FROM documents.permissions WHERE user_id = $1
          ),
-         page AS (
-             SELECT d.id, d.title, d.updated_at, access.role, d.content,
-                    ts_rank_cd(d.search, q.query) AS rank
+         ranked AS (
+             -- Rank from the stored tsvector only: reading `content` (TOASTed, kilobytes
+             -- per row) for every match was most of the cost (bench/documents.sh).
+             SELECT d.id, access.role,
+                    ts_rank_cd(d.search, websearch_to_tsquery('english', $2)) AS rank
              FROM access
              JOIN documents.documents d ON d.id = access.id
-             CROSS JOIN q
-             WHERE d.search @@ q.query AND d.deleted_at IS NULL
+             WHERE d.search @@ websearch_to_tsquery('english', $2) AND d.deleted_at IS NULL
              ORDER BY rank DESC, d.id
              LIMIT $3 OFFSET $4
          )
-         SELECT page.id, page.title, page.updated_at, page.role, page.rank,
-                ts_headline('english', page.content, q.query,
+         SELECT d.id, d.title, d.updated_at, ranked.role, ranked.rank,
+                ts_headline('english', d.content, websearch_to_tsquery('english', $2),
                     'StartSel=\"\u{2}\", StopSel=\"\u{3}\", MaxFragments=2, MaxWords=25, MinWords=8, FragmentDelimiter=\" … \"')
                     AS snippet
-         FROM page CROSS JOIN q
-         ORDER BY page.rank DESC, page.id",
+         FROM ranked JOIN documents.documents d ON d.id = ranked.id
+         ORDER BY ranked.rank DESC, ranked.id",
     )
     .bind(user_id)
     .bind(query)
