@@ -364,3 +364,28 @@ async fn a_restore_refuses_a_database_with_documents_unless_forced() {
     assert_eq!(restored["content"], "old");
     assert_eq!(restored["version"], 1);
 }
+
+#[tokio::test]
+async fn scheduled_backups_are_taken_once_per_interval_by_one_of_several_instances() {
+    let first = TestApp::spawn_with(|c| {
+        c.documents.backup_interval_secs = 2;
+        c.documents.backup_keep = 5;
+    })
+    .await;
+    let (url, data_dir) = (
+        first.config.platform.database.url.clone(),
+        first.config.platform.server.data_dir.clone(),
+    );
+    // A second instance of the same deployment: same database, same object store.
+    let _second = TestApp::spawn_with(move |c| {
+        c.platform.database.url = url;
+        c.platform.server.data_dir = data_dir;
+        c.documents.backup_interval_secs = 2;
+        c.documents.backup_keep = 5;
+    })
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(4700)).await;
+    // Each instance ticks at about 2 s and 4 s; uncoordinated, that would be 4 backups.
+    let taken = backup::list(&storage(&first)).await.unwrap();
+    assert!((1..=2).contains(&taken.len()), "{taken:?}");
+}
