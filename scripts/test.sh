@@ -12,14 +12,16 @@ ensure_redis
 command -v pdftotext >/dev/null || apt_install poppler-utils
 export TEST_DATABASE_URL=${TEST_DATABASE_URL:-$PG_URL}
 
-# Each API test creates its own database; drop them (and any a crashed run left) around the run.
-drop_test_databases() {
-  local stale
-  stale=$(psql "$PG_URL/postgres" -Atqc "SELECT datname FROM pg_database WHERE datname LIKE 'tandem\_test\_%'" </dev/null) || return 0
+# Each API test creates its own database and drops it when done. Clear those a crashed
+# run left behind: names carry their creation time, and anything over an hour old is stale
+# (younger ones may belong to a run still going).
+drop_stale_test_databases() {
+  local now stale
+  now=$(date +%s)
+  stale=$(psql "$PG_URL/postgres" -Atqc "SELECT datname FROM pg_database WHERE datname ~ '^tandem_test_[0-9]+_' AND split_part(datname, '_', 3)::bigint < $now - 3600" </dev/null) || return 0
   for db in $stale; do psql "$PG_URL/postgres" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" </dev/null || true; done
 }
-drop_test_databases
-trap drop_test_databases EXIT
+drop_stale_test_databases
 
 log "cargo fmt --check"
 cargo fmt --all -- --check

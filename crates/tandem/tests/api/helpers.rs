@@ -26,13 +26,38 @@ fn init_logs() {
     });
 }
 
-/// A running app and a client for it.
+/// A running app and a client for it. Dropping it drops its database.
 #[allow(dead_code)]
 pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub db: PgPool,
     pub config: Config,
+    db_name: String,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // Drop is synchronous and the test's runtime is going away: use a thread with its
+        // own small runtime. FORCE ends the app's pooled connections.
+        let db_name = std::mem::take(&mut self.db_name);
+        let _ = std::thread::spawn(move || {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            runtime.block_on(async {
+                if let Ok(admin) = PgPool::connect(&format!("{}/postgres", server_url())).await {
+                    let sql = format!("DROP DATABASE IF EXISTS {db_name} WITH (FORCE)");
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&admin).await;
+                    admin.close().await;
+                }
+            });
+        })
+        .join();
+    }
 }
 
 /// A password every test account uses (it passes the policy).
@@ -49,7 +74,12 @@ impl TestApp {
     pub async fn spawn_with(customize: impl FnOnce(&mut Config)) -> Self {
         init_logs();
         let id = uuid::Uuid::new_v4().simple().to_string();
-        let db_name = format!("tandem_test_{id}");
+        // The creation time in the name lets scripts/test.sh clear databases that a
+        // crashed run left behind without touching those of a run still going.
+        let created = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let db_name = format!("tandem_test_{created}_{id}");
         let admin = PgPool::connect(&format!("{}/postgres", server_url()))
             .await
             .expect("PostgreSQL must be running for the tests (see scripts/test.sh)");
@@ -80,6 +110,7 @@ impl TestApp {
         let db = app.platform().db.clone();
         tokio::spawn(app.run_until(std::future::pending()));
         Self {
+            db_name,
             address,
             client: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
