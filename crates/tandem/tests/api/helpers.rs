@@ -41,6 +41,7 @@ impl Drop for TestApp {
         // Drop is synchronous and the test's runtime is going away: use a thread with its
         // own small runtime. FORCE ends the app's pooled connections.
         let db_name = std::mem::take(&mut self.db_name);
+        let prefix = self.config.platform.redis.key_prefix.clone();
         let _ = std::thread::spawn(move || {
             let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -53,6 +54,10 @@ impl Drop for TestApp {
                     let sql = format!("DROP DATABASE IF EXISTS {db_name} WITH (FORCE)");
                     let _ = sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&admin).await;
                     admin.close().await;
+                }
+                // And its Redis keys (only tests' own prefix, never a shared one).
+                if prefix.starts_with("test:") {
+                    let _ = delete_keys(&prefix).await;
                 }
             });
         })
@@ -294,6 +299,20 @@ pub struct Tokens {
     pub access: String,
     pub refresh: String,
     pub user_id: String,
+}
+
+/// Deletes every key under a test's private prefix.
+async fn delete_keys(prefix: &str) -> redis::RedisResult<()> {
+    let client = redis::Client::open("redis://127.0.0.1:6379")?;
+    let mut conn = client.get_multiplexed_async_connection().await?;
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{prefix}*"))
+        .query_async(&mut conn)
+        .await?;
+    if !keys.is_empty() {
+        let () = redis::cmd("DEL").arg(keys).query_async(&mut conn).await?;
+    }
+    Ok(())
 }
 
 fn test_dir(id: &str) -> PathBuf {
