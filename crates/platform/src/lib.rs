@@ -5,6 +5,7 @@
 //! checks and metrics as every other service. The `tandem` binary composes the services.
 
 pub mod auth;
+pub mod cache;
 pub mod config;
 pub mod db;
 pub mod error;

@@ -36,6 +36,10 @@ pub struct UsersConfig {
     pub lockout_window_secs: u64,
     /// How long a locked account stays locked.
     pub lockout_duration_secs: u64,
+    /// How long a profile stays in the Redis cache without being read by a change. Every
+    /// profile or password change invalidates it at once; the TTL only bounds memory and
+    /// changes made to `users.accounts` behind the service's back.
+    pub profile_cache_ttl_secs: u64,
     /// Rate limits.
     pub rate_limit: RateLimitConfig,
 }
@@ -81,6 +85,7 @@ impl Default for UsersConfig {
             lockout_threshold: 5,
             lockout_window_secs: 15 * 60,
             lockout_duration_secs: 15 * 60,
+            profile_cache_ttl_secs: 300,
             rate_limit: RateLimitConfig::default(),
         }
     }

@@ -4,6 +4,7 @@ use crate::auth::hashing::Hasher;
 use crate::auth::signing::Signer;
 use crate::config::UsersConfig;
 use crate::store::lockout::{self, Lockout};
+use crate::store::profiles::Profiles;
 use crate::store::sessions::{Lifetimes, Sessions};
 use axum::Router;
 use std::sync::Arc;
@@ -31,6 +32,7 @@ pub(crate) struct Inner {
     pub verifier: Verifier,
     pub sessions: Sessions,
     pub lockout: Lockout,
+    pub profiles: Profiles,
     pub limiter: RateLimiter,
 }
 
@@ -79,6 +81,11 @@ impl Service {
                 duration: secs(config.lockout_duration_secs),
             },
         );
+        let profiles = Profiles::new(
+            platform.redis.clone(),
+            config.profile_cache_ttl_secs,
+            &platform.metrics,
+        );
         let limiter = RateLimiter::new(platform.redis.clone());
         Ok(Self {
             state: AppState(Arc::new(Inner {
@@ -89,6 +96,7 @@ impl Service {
                 verifier,
                 sessions,
                 lockout,
+                profiles,
                 limiter,
             })),
         })

@@ -210,6 +210,28 @@ impl TestApp {
         }
     }
 
+    /// The value of a counter in `/metrics`, named with its labels exactly as rendered
+    /// (`tandem_x_total{a="b"}`); 0 when it has not been counted yet.
+    pub async fn counter(&self, series: &str) -> u64 {
+        let text = self.get("/metrics", None).await.text().await.unwrap();
+        let needle = format!("{series} ");
+        text.lines()
+            .find_map(|l| l.strip_prefix(&needle))
+            .map_or(0, |v| v.trim().parse().unwrap())
+    }
+
+    /// The raw value of this app's Redis key `key` (without the prefix).
+    pub async fn redis_get(&self, key: &str) -> Option<String> {
+        let client = redis::Client::open("redis://127.0.0.1:6379").unwrap();
+        let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+        let full = format!("{}{key}", self.config.platform.redis.key_prefix);
+        redis::cmd("GET")
+            .arg(full)
+            .query_async(&mut conn)
+            .await
+            .unwrap()
+    }
+
     /// Audit events of `event` for `user_id`, oldest first: (outcome, details).
     pub async fn audit(&self, user_id: Option<&str>, event: &str) -> Vec<(String, Value)> {
         let user_id = user_id.map(|u| u.parse::<uuid::Uuid>().unwrap());

@@ -147,14 +147,20 @@ pub struct PublicUser {
     pub avatar_url: Option<String>,
 }
 
+impl From<UserResponse> for PublicUser {
+    fn from(u: UserResponse) -> Self {
+        Self {
+            id: u.id,
+            username: u.username,
+            display_name: u.display_name,
+            avatar_url: u.avatar_url,
+        }
+    }
+}
+
 impl From<Account> for PublicUser {
     fn from(a: Account) -> Self {
-        Self {
-            id: a.id,
-            username: a.username,
-            display_name: a.display_name,
-            avatar_url: a.avatar_url,
-        }
+        UserResponse::from(a).into()
     }
 }
 

@@ -1,5 +1,5 @@
 use super::Auth;
-use super::dto::{LookupQuery, PublicUser};
+use super::dto::{LookupQuery, PublicUser, UserResponse};
 use crate::domain::Email;
 use crate::error::Result;
 use crate::state::AppState;
@@ -26,10 +26,12 @@ pub(crate) async fn by_id(
     _auth: Auth,
     Path(id): Path<Uuid>,
 ) -> Result<Json<PublicUser>> {
-    let account = accounts::by_id(&state.platform.db, id)
+    let profile = state
+        .profiles
+        .get(&state.platform.db, id, UserResponse::from)
         .await?
         .ok_or_else(|| Problem::not_found("No user has this id."))?;
-    Ok(Json(account.into()))
+    Ok(Json(profile.into()))
 }
 
 /// A user's public fields, by exact email. Used to share a document with someone by email.

@@ -58,6 +58,8 @@ pub(crate) async fn change(
     )
     .await?;
     tx.commit().await?;
+    // `updated_at` changed.
+    state.profiles.invalidate(account.id).await?;
     // Again after commit: a login with the old password between the first revocation and
     // the commit must not survive the change.
     state

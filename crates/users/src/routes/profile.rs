@@ -74,7 +74,12 @@ pub(crate) async fn me(
     State(state): State<AppState>,
     Auth(caller): Auth,
 ) -> Result<Json<UserResponse>> {
-    Ok(Json(load(&state, caller.user_id).await?.into()))
+    let profile = state
+        .profiles
+        .get(&state.platform.db, caller.user_id, UserResponse::from)
+        .await?
+        .ok_or_else(|| Problem::unauthorized("The account no longer exists."))?;
+    Ok(Json(profile))
 }
 
 /// Change display name, username, bio, avatar URL or email.
@@ -165,5 +170,6 @@ pub(crate) async fn update(
     )
     .await?;
     tx.commit().await?;
+    state.profiles.invalidate(caller.user_id).await?;
     Ok(Json(updated.into()))
 }

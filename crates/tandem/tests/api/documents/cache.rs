@@ -5,12 +5,10 @@ use reqwest::StatusCode;
 use serde_json::Value;
 
 async fn metric(app: &TestApp, cache: &str, result: &str) -> u64 {
-    let text = app.get("/metrics", None).await.text().await.unwrap();
-    let needle =
-        format!("tandem_document_cache_lookups_total{{cache=\"{cache}\",result=\"{result}\"}} ");
-    text.lines()
-        .find_map(|l| l.strip_prefix(&needle))
-        .map_or(0, |v| v.trim().parse().unwrap())
+    app.counter(&format!(
+        "tandem_document_cache_lookups_total{{cache=\"{cache}\",result=\"{result}\"}}"
+    ))
+    .await
 }
 
 #[tokio::test]

@@ -5,6 +5,7 @@ mod concurrency;
 mod login;
 mod lookup;
 mod profile;
+mod profile_cache;
 mod refresh;
 mod register;
 mod sessions;
