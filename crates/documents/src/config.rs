@@ -14,6 +14,10 @@ pub struct DocumentsConfig {
     pub purge_interval_secs: u64,
     /// How long cached documents and permissions live in Redis, in seconds.
     pub cache_ttl_secs: u64,
+    /// Search ranks at most this many matching documents, the most recently changed ones,
+    /// and returns no others (default 1,000). It bounds the cost of a search for a common
+    /// word; raise it for more reachable results at the price of slower searches.
+    pub search_window: u32,
     /// Requests per minute per user to Document Service endpoints (0 turns it off).
     pub user_per_minute: u32,
     /// How often buffered usage analytics are flushed from Redis to PostgreSQL, in seconds;
@@ -41,6 +45,7 @@ impl Default for DocumentsConfig {
             trash_retention_days: 30,
             purge_interval_secs: 3600,
             cache_ttl_secs: 300,
+            search_window: 1000,
             user_per_minute: 1200,
             analytics_flush_secs: 10,
             analytics_queue: 10_000,

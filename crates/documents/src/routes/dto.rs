@@ -81,7 +81,7 @@ pub struct PageQuery {
 pub struct SearchQuery {
     /// Web-search syntax: words, `"quoted phrases"`, `OR`, `-excluded`.
     pub q: Option<String>,
-    /// Results per page (1–100, default 50).
+    /// Results per page (1–100, default 20).
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,

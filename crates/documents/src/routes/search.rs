@@ -8,14 +8,17 @@ use tandem_platform::extract::{Json, Query};
 use tandem_platform::pagination::{self, Page};
 use tandem_platform::{FieldError, Problem};
 
-/// How deep search pagination goes: ranked results past this are not useful to a person,
-/// and deep offsets are what make ranked pagination slow.
-const MAX_OFFSET: i64 = 1000;
+/// Results per page when the request does not say.
+const DEFAULT_LIMIT: i64 = 20;
 
 /// Full-text search over the documents the caller can read.
 ///
 /// Web-search syntax: `budget 2026`, `"exact phrase"`, `draft OR final`, `notes -private`.
 /// A word in the title weighs more than the same word in the content. Snippets are safe HTML with matches in `<mark>`.
+///
+/// A search ranks at most the `documents.search_window` (default 1,000) most recently changed
+/// matching documents and returns no others, so a common word stays fast however many
+/// documents contain it.
 #[utoipa::path(
     get, path = "/documents/search", tag = "documents",
     security(("bearer" = [])),
@@ -44,14 +47,18 @@ pub(crate) async fn search(
                 .into(),
         );
     }
-    let limit = pagination::limit(query.limit)?;
+    // A page of 20 by default, not the lists' 50: each hit costs a headline, which PostgreSQL
+    // computes by parsing the whole document, and a person reads the first few results.
+    let limit = pagination::limit(Some(query.limit.unwrap_or(DEFAULT_LIMIT)))?;
+    // Results end at the window (see store/search.rs): no cursor points past it.
+    let window = i64::from(state.config.search_window.max(1));
     let offset: i64 = query
         .cursor
         .as_deref()
         .map(pagination::decode)
         .transpose()?
         .unwrap_or(0);
-    if !(0..=MAX_OFFSET).contains(&offset) {
+    if !(0..window).contains(&offset) {
         return Err(Problem::bad_request(
             "invalid_query",
             "cursor: is not a cursor this endpoint returned",
@@ -62,7 +69,15 @@ pub(crate) async fn search(
         )])
         .into());
     }
-    let hits = search::search(&state.platform.db, auth.user(), q, limit + 1, offset).await?;
+    let hits = search::search(
+        &state.platform.db,
+        auth.user(),
+        q,
+        window,
+        limit + 1,
+        offset,
+    )
+    .await?;
     let mut page = pagination::page(
         hits,
         limit,
@@ -80,6 +95,6 @@ pub(crate) async fn search(
     page.next_cursor = page
         .next_cursor
         .map(|_| pagination::encode(&(offset + limit)))
-        .filter(|_| offset + limit <= MAX_OFFSET);
+        .filter(|_| offset + limit < window);
     Ok(Json(page))
 }

@@ -10,6 +10,15 @@ async fn search(app: &TestApp, token: &str, q: &str) -> Vec<Value> {
     body["items"].as_array().unwrap().clone()
 }
 
+/// One page of `GET /documents/search?{params}` (already encoded).
+async fn search_page(app: &TestApp, token: &str, params: &str) -> Value {
+    let response = app
+        .get(&format!("/documents/search?{params}"), Some(token))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK, "{params}");
+    response.json().await.unwrap()
+}
+
 fn urlencode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
@@ -97,22 +106,14 @@ async fn search_pages_through_results() {
         app.create_document(&ada.access, &format!("Report {i}"), "quarterly figures")
             .await;
     }
-    let first: Value = app
-        .get("/documents/search?q=quarterly&limit=3", Some(&ada.access))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let first: Value = search_page(&app, &ada.access, "q=quarterly&limit=3").await;
     let cursor = first["next_cursor"].as_str().unwrap();
-    let second: Value = app
-        .get(
-            &format!("/documents/search?q=quarterly&limit=3&cursor={cursor}"),
-            Some(&ada.access),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let second: Value = search_page(
+        &app,
+        &ada.access,
+        &format!("q=quarterly&limit=3&cursor={cursor}"),
+    )
+    .await;
     assert_eq!(first["items"].as_array().unwrap().len(), 3);
     assert_eq!(second["items"].as_array().unwrap().len(), 2);
     assert!(second["next_cursor"].is_null());
@@ -134,4 +135,138 @@ async fn an_empty_or_missing_query_is_a_400_naming_q() {
         .await;
         assert_eq!(fields(&p), ["q"], "{path}");
     }
+}
+
+#[tokio::test]
+async fn search_follows_every_change_of_access() {
+    let app = TestApp::spawn().await;
+    let ada = app.signed_up("ada").await;
+    let grace = app.signed_up("grace").await;
+    let doc = app
+        .create_document(&grace.access, "Plans", "quarterly plans")
+        .await;
+    let id = doc["id"].as_str().unwrap();
+    assert!(search(&app, &ada.access, "quarterly").await.is_empty());
+
+    app.share(&grace.access, id, "ada", "read").await;
+    assert_eq!(
+        search(&app, &ada.access, "quarterly").await[0]["role"],
+        "read"
+    );
+    app.share(&grace.access, id, "ada", "admin").await;
+    assert_eq!(
+        search(&app, &ada.access, "quarterly").await[0]["role"],
+        "admin"
+    );
+
+    let revoked = app
+        .delete(
+            &format!("/documents/{id}/share/{}", ada.user_id),
+            Some(&grace.access),
+        )
+        .await;
+    assert_eq!(revoked.status(), StatusCode::NO_CONTENT);
+    assert!(search(&app, &ada.access, "quarterly").await.is_empty());
+    // The owner never loses it, and nothing is left of ada in the row.
+    assert_eq!(search(&app, &grace.access, "quarterly").await.len(), 1);
+    let (readers,): (Vec<uuid::Uuid>,) =
+        sqlx::query_as("SELECT readers FROM documents.documents WHERE id = $1")
+            .bind(id.parse::<uuid::Uuid>().unwrap())
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(readers, [grace.user_id.parse::<uuid::Uuid>().unwrap()]);
+
+    let trashed = app
+        .delete(&format!("/documents/{id}"), Some(&grace.access))
+        .await;
+    assert_eq!(trashed.status(), StatusCode::NO_CONTENT);
+    assert!(search(&app, &grace.access, "quarterly").await.is_empty());
+    let restored = app
+        .post(
+            &format!("/documents/{id}/restore"),
+            &serde_json::json!({}),
+            Some(&grace.access),
+        )
+        .await;
+    assert_eq!(restored.status(), StatusCode::OK);
+    assert_eq!(search(&app, &grace.access, "quarterly").await.len(), 1);
+}
+
+#[tokio::test]
+async fn concurrent_shares_of_one_document_all_reach_search() {
+    let app = TestApp::spawn().await;
+    let owner = app.signed_up("owner").await;
+    let mut readers = Vec::new();
+    for i in 0..8 {
+        readers.push(app.signed_up(&format!("reader{i}")).await);
+    }
+    let doc = app
+        .create_document(&owner.access, "Team notes", "quarterly notes")
+        .await;
+    let id = doc["id"].as_str().unwrap();
+    let names: Vec<String> = (0..8).map(|i| format!("reader{i}")).collect();
+    let shares = names
+        .iter()
+        .map(|name| app.share(&owner.access, id, name, "read"));
+    for response in futures::future::join_all(shares).await {
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+    for reader in &readers {
+        assert_eq!(search(&app, &reader.access, "quarterly").await.len(), 1);
+    }
+}
+
+#[tokio::test]
+async fn a_search_ranks_and_returns_only_the_most_recent_matches_in_its_window() {
+    let app = TestApp::spawn_with(|c| c.documents.search_window = 3).await;
+    let ada = app.signed_up("ada").await;
+    // The oldest document is the best match (the word in its title), yet falls outside
+    // a window of the three most recently changed matches.
+    app.create_document(&ada.access, "Quarterly", "quarterly quarterly")
+        .await;
+    for i in 0..4 {
+        app.create_document(&ada.access, &format!("Note {i}"), "quarterly")
+            .await;
+    }
+    let first: Value = search_page(&app, &ada.access, "q=quarterly&limit=2").await;
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let second: Value = search_page(
+        &app,
+        &ada.access,
+        &format!("q=quarterly&limit=2&cursor={cursor}"),
+    )
+    .await;
+    let mut seen: Vec<&str> = titles(first["items"].as_array().unwrap());
+    seen.extend(titles(second["items"].as_array().unwrap()));
+    seen.sort_unstable();
+    assert_eq!(seen, ["Note 1", "Note 2", "Note 3"]);
+    assert!(second["next_cursor"].is_null());
+    // A cursor past the window is not one this endpoint returned.
+    let past = tandem_platform::pagination::encode(&3_i64);
+    let response = app
+        .get(
+            &format!("/documents/search?q=quarterly&cursor={past}"),
+            Some(&ada.access),
+        )
+        .await;
+    assert_eq!(
+        fields(&problem(response, StatusCode::BAD_REQUEST).await),
+        ["cursor"]
+    );
+}
+
+#[tokio::test]
+async fn a_search_page_holds_twenty_hits_unless_asked_for_more() {
+    let app = TestApp::spawn().await;
+    let ada = app.signed_up("ada").await;
+    for i in 0..21 {
+        app.create_document(&ada.access, &format!("Report {i}"), "quarterly")
+            .await;
+    }
+    let page: Value = search_page(&app, &ada.access, "q=quarterly").await;
+    assert_eq!(page["items"].as_array().unwrap().len(), 20);
+    assert!(page["next_cursor"].is_string());
+    let all: Value = search_page(&app, &ada.access, "q=quarterly&limit=100").await;
+    assert_eq!(all["items"].as_array().unwrap().len(), 21);
 }
