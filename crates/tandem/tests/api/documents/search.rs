@@ -270,3 +270,62 @@ async fn a_search_page_holds_twenty_hits_unless_asked_for_more() {
     let all: Value = search_page(&app, &ada.access, "q=quarterly&limit=100").await;
     assert_eq!(all["items"].as_array().unwrap().len(), 21);
 }
+
+#[tokio::test]
+async fn readers_always_equal_the_owner_plus_the_shares() {
+    let app = TestApp::spawn().await;
+    let owner = app.signed_up("owner").await;
+    let names = ["ann", "bob", "cat"];
+    let mut users = Vec::new();
+    for name in names {
+        users.push(app.signed_up(name).await);
+    }
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        let doc = app
+            .create_document(&owner.access, &format!("Doc {i}"), "quarterly")
+            .await;
+        ids.push(doc["id"].as_str().unwrap().to_owned());
+    }
+    // A fixed pseudo-random walk of grants, role changes and revokes.
+    let mut state = 7_u32;
+    for _ in 0..40 {
+        state = state.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+        let id = &ids[(state >> 8) as usize % ids.len()];
+        let who = (state >> 12) as usize % names.len();
+        let response = match (state >> 16) % 4 {
+            0 => {
+                let path = format!("/documents/{id}/share/{}", users[who].user_id);
+                app.delete(&path, Some(&owner.access)).await
+            }
+            role => {
+                let role = ["read", "write", "admin"][role as usize - 1];
+                app.share(&owner.access, id, names[who], role).await
+            }
+        };
+        assert!(response.status().is_success() || response.status() == StatusCode::NOT_FOUND);
+    }
+    let (wrong,): (i64,) = sqlx::query_as(
+        "SELECT count(*) FROM documents.documents d
+         WHERE d.readers <> ARRAY(
+             SELECT u FROM (SELECT d.owner_id AS u
+                            UNION SELECT p.user_id FROM documents.permissions p
+                            WHERE p.document_id = d.id) r
+             ORDER BY u)",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(wrong, 0);
+    // And search agrees with the permission rows, user by user.
+    for (name, user) in names.iter().zip(&users) {
+        let (shared,): (i64,) =
+            sqlx::query_as("SELECT count(*) FROM documents.permissions WHERE user_id = $1")
+                .bind(user.user_id.parse::<uuid::Uuid>().unwrap())
+                .fetch_one(&app.db)
+                .await
+                .unwrap();
+        let found = search(&app, &user.access, "quarterly").await.len();
+        assert_eq!(found as i64, shared, "{name}");
+    }
+}
