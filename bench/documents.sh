@@ -329,20 +329,24 @@ SQL
 }
 STX=$'\x02' ETX=$'\x03'
 SEARCH_SQL="WITH matched AS (
-             SELECT d.id
+             SELECT d.id, d.updated_at
              FROM documents.documents d
              WHERE d.readers @> ARRAY[\$1::uuid] AND d.deleted_at IS NULL
                AND d.search @@ websearch_to_tsquery('english', \$2)
              ORDER BY d.updated_at DESC, d.id DESC
-             LIMIT \$3
+             LIMIT \$3 + 1
+         ),
+         windowed AS (
+             SELECT id FROM matched ORDER BY updated_at DESC, id DESC LIMIT \$3
          ),
          ranked AS (
              SELECT d.id, ts_rank_cd(d.search, websearch_to_tsquery('english', \$2)) AS rank
-             FROM matched JOIN documents.documents d ON d.id = matched.id
+             FROM windowed JOIN documents.documents d ON d.id = windowed.id
              ORDER BY rank DESC, d.id
              LIMIT \$4 OFFSET \$5
          )
          SELECT d.id, d.title, d.updated_at, ranked.rank,
+                (SELECT count(*) FROM matched) > \$3 AS truncated,
                 CASE WHEN d.owner_id = \$1 THEN 'owner' ELSE p.role END AS role,
                 ts_headline('english', d.content, websearch_to_tsquery('english', \$2),
                     'StartSel=\"$STX\", StopSel=\"$ETX\", MaxFragments=2, MaxWords=25, MinWords=8, FragmentDelimiter=\" … \"')

@@ -223,6 +223,19 @@ pub struct SearchHit {
     pub updated_at: DateTime<Utc>,
 }
 
+/// A page of search results.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SearchPage {
+    /// The hits, best first.
+    pub items: Vec<SearchHit>,
+    /// Pass as `cursor` to get the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+    /// `true` when more documents matched than the ranking window holds
+    /// (`documents.search_window`, default 1,000): only the most recently changed ones were
+    /// ranked, and older matches are in no page. Narrow the query to reach them.
+    pub truncated: bool,
+}
+
 /// A version in a list.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct VersionSummary {

@@ -1,11 +1,11 @@
 use super::Auth;
-use super::dto::{SearchHit, SearchQuery};
+use super::dto::{SearchHit, SearchPage, SearchQuery};
 use crate::error::Result;
 use crate::state::AppState;
 use crate::store::search;
 use axum::extract::State;
 use tandem_platform::extract::{Json, Query};
-use tandem_platform::pagination::{self, Page};
+use tandem_platform::pagination;
 use tandem_platform::{FieldError, Problem};
 
 /// Results per page when the request does not say.
@@ -24,7 +24,7 @@ const DEFAULT_LIMIT: i64 = 20;
     security(("bearer" = [])),
     params(SearchQuery),
     responses(
-        (status = 200, description = "A page of ranked results", body = Page<SearchHit>),
+        (status = 200, description = "A page of ranked results", body = SearchPage),
         (status = 400, description = "Empty `q`, bad `limit` or `cursor`", body = tandem_platform::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -33,7 +33,7 @@ pub(crate) async fn search(
     State(state): State<AppState>,
     auth: Auth,
     Query(query): Query<SearchQuery>,
-) -> Result<Json<Page<SearchHit>>> {
+) -> Result<Json<SearchPage>> {
     let q = query.q.as_deref().map(str::trim).unwrap_or_default();
     if q.is_empty() || q.len() > 1000 {
         let message = if q.is_empty() {
@@ -78,7 +78,10 @@ pub(crate) async fn search(
         offset,
     )
     .await?;
-    let mut page = pagination::page(
+    // Every row carries the flag; an empty page means fewer matches than the offset, and
+    // the offset is inside the window, so nothing was cut off.
+    let truncated = hits.first().is_some_and(|hit| hit.truncated);
+    let page = pagination::page(
         hits,
         limit,
         |_| 0,
@@ -92,9 +95,13 @@ pub(crate) async fn search(
         },
     );
     // Offsets, not keys: ranks are not unique and change as documents change.
-    page.next_cursor = page
+    let next_cursor = page
         .next_cursor
         .map(|_| pagination::encode(&(offset + limit)))
         .filter(|_| offset + limit < window);
-    Ok(Json(page))
+    Ok(Json(SearchPage {
+        items: page.items,
+        next_cursor,
+        truncated,
+    }))
 }

@@ -19,6 +19,8 @@ pub struct Hit {
     pub rank: f32,
     /// Matching fragments; matches are wrapped in U+0002 … U+0003.
     pub snippet: String,
+    /// More documents matched than the window holds (the same on every row).
+    pub truncated: bool,
 }
 
 /// Marks the start of a match in a snippet (escaped and replaced before leaving the service).
@@ -49,23 +51,28 @@ pub async fn search(
 ) -> sqlx::Result<Vec<Hit>> {
     sqlx::query_as(
         "WITH matched AS (
-             SELECT d.id
+             -- One past the window, to tell whether the window cut anything off.
+             SELECT d.id, d.updated_at
              FROM documents.documents d
              WHERE d.readers @> ARRAY[$1::uuid] AND d.deleted_at IS NULL
                AND d.search @@ websearch_to_tsquery('english', $2)
              ORDER BY d.updated_at DESC, d.id DESC
-             LIMIT $3
+             LIMIT $3 + 1
+         ),
+         windowed AS (
+             SELECT id FROM matched ORDER BY updated_at DESC, id DESC LIMIT $3
          ),
          -- Joined again rather than carried through the sort above: the tsvector lives in
          -- the row (migration 0005), and copying thousands of them through a sort cost more
          -- than a thousand primary-key lookups.
          ranked AS (
              SELECT d.id, ts_rank_cd(d.search, websearch_to_tsquery('english', $2)) AS rank
-             FROM matched JOIN documents.documents d ON d.id = matched.id
+             FROM windowed JOIN documents.documents d ON d.id = windowed.id
              ORDER BY rank DESC, d.id
              LIMIT $4 OFFSET $5
          )
          SELECT d.id, d.title, d.updated_at, ranked.rank,
+                (SELECT count(*) FROM matched) > $3 AS truncated,
                 CASE WHEN d.owner_id = $1 THEN 'owner' ELSE p.role END AS role,
                 ts_headline('english', d.content, websearch_to_tsquery('english', $2),
                     'StartSel=\"\u{2}\", StopSel=\"\u{3}\", MaxFragments=2, MaxWords=25, MinWords=8, FragmentDelimiter=\" … \"')

@@ -117,6 +117,24 @@ async fn search_pages_through_results() {
     assert_eq!(first["items"].as_array().unwrap().len(), 3);
     assert_eq!(second["items"].as_array().unwrap().len(), 2);
     assert!(second["next_cursor"].is_null());
+    assert_eq!(first["truncated"], false);
+}
+
+#[tokio::test]
+async fn truncated_says_whether_the_window_cut_matches_off() {
+    let app = TestApp::spawn_with(|c| c.documents.search_window = 2).await;
+    let ada = app.signed_up("ada").await;
+    app.create_document(&ada.access, "One", "quarterly").await;
+    app.create_document(&ada.access, "Two", "quarterly").await;
+    let exactly_full = search_page(&app, &ada.access, "q=quarterly").await;
+    assert_eq!(exactly_full["items"].as_array().unwrap().len(), 2);
+    assert_eq!(exactly_full["truncated"], false);
+    app.create_document(&ada.access, "Three", "quarterly").await;
+    let over = search_page(&app, &ada.access, "q=quarterly").await;
+    assert_eq!(titles(over["items"].as_array().unwrap()).len(), 2);
+    assert_eq!(over["truncated"], true);
+    let none = search_page(&app, &ada.access, "q=nothingmatches").await;
+    assert_eq!(none["truncated"], false);
 }
 
 #[tokio::test]
@@ -237,6 +255,8 @@ async fn a_search_ranks_and_returns_only_the_most_recent_matches_in_its_window()
         &format!("q=quarterly&limit=2&cursor={cursor}"),
     )
     .await;
+    assert_eq!(first["truncated"], true, "five matches, a window of three");
+    assert_eq!(second["truncated"], true);
     let mut seen: Vec<&str> = titles(first["items"].as_array().unwrap());
     seen.extend(titles(second["items"].as_array().unwrap()));
     seen.sort_unstable();
