@@ -89,8 +89,8 @@ impl Profiles {
         };
         self.lookups.count("profile", false);
         let Some(profile) = accounts::by_id(db, id).await?.map(profile) else {
-            // Not cached: a missing account is rare (a deleted user's token is refused
-            // before this), and caching it would need its own invalidation on register.
+            // Not cached: an unknown id is rare (ids come from tokens and shares), and
+            // caching its absence would need its own invalidation on register.
             return Ok(None);
         };
         if let Some(generation) = generation {
