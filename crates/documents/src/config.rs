@@ -34,6 +34,12 @@ pub struct DocumentsConfig {
     /// How many backups to keep: after each backup, older ones beyond this are deleted
     /// (default 7).
     pub backup_keep: usize,
+    /// Imports and exports converted at once per process; more wait up to 5 s for a slot,
+    /// then get 503 (default 2).
+    pub conversion_concurrency: usize,
+    /// An import or export still converting after this many seconds is answered with 422
+    /// (default 20). Keep it below `server.request_timeout_secs`.
+    pub conversion_timeout_secs: u64,
     /// `[documents.storage]`: where attachment bytes are kept.
     pub storage: crate::storage::StorageConfig,
 }
@@ -52,6 +58,8 @@ impl Default for DocumentsConfig {
             max_upload_bytes: 25 * 1024 * 1024,
             backup_interval_secs: 0,
             backup_keep: 7,
+            conversion_concurrency: 2,
+            conversion_timeout_secs: 20,
             storage: crate::storage::StorageConfig::default(),
         }
     }

@@ -21,6 +21,9 @@ pub enum Error {
     /// The User Service could not be asked.
     #[error("user service")]
     Users(#[source] anyhow::Error),
+    /// Converting an imported file or an export did not finish.
+    #[error("conversion")]
+    Conversion(#[from] crate::convert::ConvertError),
     /// Anything else.
     #[error(transparent)]
     Other(#[from] anyhow::Error),
@@ -45,11 +48,44 @@ impl IntoResponse for Error {
                 )
                 .detail("The user directory could not be reached; try again shortly.")
             }
+            Error::Conversion(e) => conversion_problem(e),
             other => {
                 tracing::error!(error = ?anyhow::Error::from(other), "document service request failed");
                 Problem::internal()
             }
         };
         problem.into_response()
+    }
+}
+
+fn conversion_problem(error: crate::convert::ConvertError) -> Problem {
+    use crate::convert::ConvertError;
+    use axum::http::{HeaderValue, StatusCode, header};
+    match error {
+        ConvertError::Busy => Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "conversions_busy",
+            "Service unavailable",
+        )
+        .detail("Every import and export slot is busy; try again in a few seconds.")
+        .header(header::RETRY_AFTER, HeaderValue::from_static("5")),
+        ConvertError::TimedOut(limit) => Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "conversion_timeout",
+            "The conversion took too long",
+        )
+        .detail(format!(
+            "Converting this file took longer than the {}-second limit; split it or simplify it.",
+            limit.as_secs()
+        )),
+        ConvertError::Failed(why) => {
+            tracing::error!(error = %why, "a conversion failed");
+            Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "conversion_failed",
+                "The conversion failed",
+            )
+            .detail("This file could not be converted.")
+        }
     }
 }

@@ -28,6 +28,7 @@ pub(crate) struct Inner {
     pub limiter: tandem_platform::ratelimit::RateLimiter,
     pub analytics: crate::analytics::Analytics,
     pub storage: crate::storage::Storage,
+    pub converter: crate::convert::Converter,
 }
 
 impl std::ops::Deref for AppState {
@@ -65,6 +66,10 @@ impl Service {
             config.analytics_queue,
             &platform.metrics,
         );
+        let converter = crate::convert::Converter::new(
+            config.conversion_concurrency,
+            std::time::Duration::from_secs(config.conversion_timeout_secs),
+        );
         Ok(Self {
             state: AppState(Arc::new(Inner {
                 platform,
@@ -75,6 +80,7 @@ impl Service {
                 limiter,
                 analytics,
                 storage,
+                converter,
             })),
         })
     }

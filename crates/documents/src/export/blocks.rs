@@ -1,6 +1,7 @@
 //! Markdown parsed into a small block model that the DOCX and PDF writers share:
 //! paragraphs of styled runs. What it does not model (tables, images, footnotes) is kept
-//! as plain text, so no content is lost, only formatting.
+//! as plain text, so no content is lost, only formatting. Nesting beyond
+//! [`crate::nesting::MAX_MARKDOWN_DEPTH`] is flattened the same way.
 
 use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 
@@ -136,7 +137,11 @@ pub fn parse(markdown: &str) -> Vec<Block> {
     let options =
         Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS;
     let mut b = Builder::default();
-    for event in Parser::new_ext(markdown, options) {
+    let events = crate::nesting::FlattenBeyond::new(
+        Parser::new_ext(markdown, options),
+        crate::nesting::MAX_MARKDOWN_DEPTH,
+    );
+    for event in events {
         match event {
             Event::Start(Tag::Heading { level, .. }) => b.open(Kind::Heading(heading(level))),
             Event::Start(Tag::Paragraph) => {

@@ -1,6 +1,7 @@
 //! A standalone HTML page, sanitized so that nothing from the content can run script.
 
-use pulldown_cmark::{Options, Parser};
+use crate::nesting::{self, FlattenBeyond, MAX_HTML_DEPTH, MAX_MARKDOWN_DEPTH};
+use pulldown_cmark::{Event, Options, Parser};
 
 /// Escapes text for HTML element content and attribute values.
 pub fn escape(text: &str) -> String {
@@ -22,10 +23,13 @@ pub fn escape(text: &str) -> String {
 /// element, attribute and URL scheme that could run code, and the page's own CSP forbids
 /// scripts should anything slip through.
 pub fn render(title: &str, markdown: &str) -> String {
-    let options =
-        Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS;
-    let mut body = String::new();
-    pulldown_cmark::html::push_html(&mut body, Parser::new_ext(markdown, options));
+    let mut body = body(markdown, RawHtml::Keep);
+    // Markdown's own nesting is flattened, but raw HTML inside it can nest without end,
+    // and the sanitizer's parser costs O(depth) per tag. Such a document is rendered with
+    // its raw HTML shown as text instead.
+    if nesting::parse_html(&body, MAX_HTML_DEPTH).is_err() {
+        body = self::body(markdown, RawHtml::AsText);
+    }
     let clean = ammonia::Builder::default()
         .url_schemes(["http", "https", "mailto"].into_iter().collect())
         .link_rel(Some("noopener noreferrer nofollow"))
@@ -46,6 +50,29 @@ pub fn render(title: &str, markdown: &str) -> String {
     )
 }
 
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum RawHtml {
+    Keep,
+    AsText,
+}
+
+fn body(markdown: &str, raw: RawHtml) -> String {
+    let options =
+        Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS;
+    let events =
+        FlattenBeyond::new(Parser::new_ext(markdown, options), MAX_MARKDOWN_DEPTH).map(|event| {
+            match event {
+                Event::Html(html) | Event::InlineHtml(html) if raw == RawHtml::AsText => {
+                    Event::Text(html)
+                }
+                event => event,
+            }
+        });
+    let mut body = String::new();
+    pulldown_cmark::html::push_html(&mut body, events);
+    body
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -59,5 +86,13 @@ mod tests {
         assert!(!page.contains("javascript:"), "{page}");
         assert!(page.contains("<title>&lt;b&gt;T&lt;/b&gt;</title>"));
         assert!(page.contains("<strong>bold</strong> café"));
+    }
+
+    #[test]
+    fn raw_html_nested_beyond_the_limit_is_shown_as_text() {
+        let markdown = format!("{}deep{}", "<div>".repeat(5_000), "</div>".repeat(5_000));
+        let page = super::render("T", &markdown);
+        assert!(page.contains("&lt;div&gt;"));
+        assert!(page.contains("deep"));
     }
 }

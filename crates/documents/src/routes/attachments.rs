@@ -140,7 +140,9 @@ pub(crate) async fn list(
 }
 
 /// Download an attachment (read access). Streamed, always as a download
-/// (`Content-Disposition: attachment`), never rendered inline by the browser.
+/// (`Content-Disposition: attachment`), never rendered inline by the browser, and under
+/// `Content-Security-Policy: sandbox`. Types that a browser could run as a page (HTML,
+/// SVG, XML…) are served as `application/octet-stream`; see `files::served_content_type`.
 #[utoipa::path(
     get, path = "/documents/{id}/attachments/{attachment_id}", tag = "documents",
     security(("bearer" = [])),
@@ -164,9 +166,16 @@ pub(crate) async fn download(
     let disposition = crate::export::attachment_disposition(&attachment.filename);
     Ok((
         [
-            (header::CONTENT_TYPE, attachment.content_type),
+            (
+                header::CONTENT_TYPE,
+                files::served_content_type(&attachment.content_type).to_owned(),
+            ),
             (header::CONTENT_LENGTH, attachment.size_bytes.to_string()),
             (header::CONTENT_DISPOSITION, disposition),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                files::DOWNLOAD_CSP.to_owned(),
+            ),
             (header::CACHE_CONTROL, "private, no-store".to_owned()),
             (
                 header::HeaderName::from_static("x-checksum-sha256"),

@@ -33,6 +33,8 @@ pub struct ExportQuery {
         (status = 200, description = "The file, with Content-Disposition naming it after the title"),
         (status = 400, description = "Missing or unknown `format`", body = tandem_platform::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such document, or no access to it", body = tandem_platform::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Rendering took longer than `documents.conversion_timeout_secs` (`conversion_timeout`)", body = tandem_platform::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Every conversion slot is busy (`conversions_busy`); see `Retry-After`", body = tandem_platform::Problem, content_type = "application/problem+json"),
     )
 )]
 #[tracing::instrument(skip_all, fields(document_id = %id))]
@@ -55,12 +57,11 @@ pub(crate) async fn export(
     };
     let (_, document) = access::load(&state, id, auth.user(), Role::Read).await?;
     let title = document.title.clone();
-    // Rendering a 10 MiB document is CPU work: keep it off the async workers.
-    let bytes = tokio::task::spawn_blocking(move || {
-        export::render(format, &document.title, &document.content)
-    })
-    .await
-    .map_err(anyhow::Error::from)??;
+    // Rendering a 10 MiB document is CPU work on user data: a bounded converter thread.
+    let bytes = state
+        .converter
+        .run(move || export::render(format, &document.title, &document.content))
+        .await??;
     state
         .analytics
         .record(id, auth.user(), crate::analytics::Kind::Export);
@@ -72,6 +73,10 @@ pub(crate) async fn export(
                 export::content_disposition(&title, format),
             ),
             (header::CACHE_CONTROL, "private, no-store".to_owned()),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                crate::files::DOWNLOAD_CSP.to_owned(),
+            ),
         ],
         bytes,
     )

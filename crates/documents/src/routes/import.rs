@@ -23,7 +23,8 @@ use tandem_platform::{FieldError, Problem};
         (status = 201, description = "Created", body = super::dto::DocumentResponse),
         (status = 413, description = "Larger than `documents.max_upload_bytes`", body = tandem_platform::Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not a format tandem imports (`unsupported_import`)", body = tandem_platform::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Corrupt file, not UTF-8, content too large, or no `file` part", body = tandem_platform::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Corrupt file (`corrupt_import`), not UTF-8, beyond a limit such as nesting depth or expanded size (`import_too_large`), too slow to convert (`conversion_timeout`), content too large, or no `file` part", body = tandem_platform::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Every conversion slot is busy (`conversions_busy`); see `Retry-After`", body = tandem_platform::Problem, content_type = "application/problem+json"),
     )
 )]
 #[tracing::instrument(skip_all)]
@@ -36,10 +37,14 @@ pub(crate) async fn import(
     let filename = file.filename.clone().unwrap_or_default();
     let kind = import::kind(&filename, &file.bytes).map_err(problem)?;
     let bytes = file.bytes.clone();
-    // Conversion parses untrusted documents: keep it off the async workers.
-    let markdown = tokio::task::spawn_blocking(move || import::to_markdown(kind, &bytes))
-        .await
-        .map_err(anyhow::Error::from)?
+    let limits = import::Limits {
+        max_expanded_bytes: state.config.max_content_bytes,
+    };
+    // Conversion parses untrusted documents: a bounded converter thread, not a worker.
+    let markdown = state
+        .converter
+        .run(move || import::to_markdown(kind, &bytes, limits))
+        .await?
         .map_err(problem)?;
 
     let requested = file
@@ -66,20 +71,27 @@ pub(crate) async fn import(
 }
 
 fn problem(error: ImportError) -> Problem {
-    match error {
-        ImportError::Unsupported(why) => Problem::new(
+    let (status, code, title, why) = match error {
+        ImportError::Unsupported(why) => (
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_import",
             "Unsupported file type",
-        )
-        .detail(why.clone())
-        .errors(vec![FieldError::new("file", why)]),
-        ImportError::Corrupt(why) => Problem::new(
+            why,
+        ),
+        ImportError::Corrupt(why) => (
             StatusCode::UNPROCESSABLE_ENTITY,
             "corrupt_import",
             "The file could not be read",
-        )
+            why,
+        ),
+        ImportError::TooLarge(why) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "import_too_large",
+            "The file is beyond the import limits",
+            why,
+        ),
+    };
+    Problem::new(status, code, title)
         .detail(why.clone())
-        .errors(vec![FieldError::new("file", why)]),
-    }
+        .errors(vec![FieldError::new("file", why)])
 }

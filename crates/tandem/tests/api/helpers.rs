@@ -30,6 +30,8 @@ fn init_logs() {
 #[allow(dead_code)]
 pub struct TestApp {
     pub address: String,
+    /// `http://127.0.0.1:<port>` of the `server.metrics_listen` listener, when configured.
+    pub metrics_address: Option<String>,
     pub client: reqwest::Client,
     pub db: PgPool,
     pub config: Config,
@@ -112,11 +114,15 @@ impl TestApp {
             .await
             .expect("the app builds");
         let address = format!("http://127.0.0.1:{}", app.port());
+        let metrics_address = app
+            .metrics_port()
+            .map(|port| format!("http://127.0.0.1:{port}"));
         let db = app.platform().db.clone();
         tokio::spawn(app.run_until(std::future::pending()));
         Self {
             db_name,
             address,
+            metrics_address,
             client: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
@@ -208,6 +214,32 @@ impl TestApp {
             refresh: body["refresh_token"].as_str().unwrap().to_owned(),
             user_id: body["user"]["id"].as_str().unwrap().to_owned(),
         }
+    }
+
+    /// Asserts the app is still up and working, within 10 seconds: liveness, readiness
+    /// (PostgreSQL and Redis), and a new account signing in and reading its profile. After
+    /// a hostile request, this is what "the server stayed up" means. (The app runs in the
+    /// test's own process, so a crash such as a stack overflow would end the test run.)
+    pub async fn assert_alive(&self) {
+        let probe = async {
+            assert_eq!(
+                self.get("/health/live", None).await.status(),
+                StatusCode::OK
+            );
+            assert_eq!(
+                self.get("/health/ready", None).await.status(),
+                StatusCode::OK
+            );
+            let name = format!("alive{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+            let tokens = self.signed_up(&name).await;
+            assert_eq!(
+                self.get("/auth/me", Some(&tokens.access)).await.status(),
+                StatusCode::OK
+            );
+        };
+        tokio::time::timeout(std::time::Duration::from_secs(10), probe)
+            .await
+            .expect("the server answers within 10 seconds");
     }
 
     /// The value of a counter in `/metrics`, named with its labels exactly as rendered

@@ -280,3 +280,55 @@ async fn readers_download_writers_upload_strangers_see_nothing() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn uploaded_html_and_svg_are_downloaded_as_octet_stream_in_a_sandbox() {
+    let app = TestApp::spawn().await;
+    let ada = app.signed_up("ada").await;
+    let doc = app.create_document(&ada.access, "Files", "").await;
+    let id = doc["id"].as_str().unwrap();
+    let html = b"<!DOCTYPE html><html><body><script>alert(document.cookie)</script></body></html>";
+    let svg = b"<?xml version=\"1.0\"?><svg xmlns=\"http://www.w3.org/2000/svg\"><script>alert(1)</script></svg>";
+    for (name, bytes) in [
+        ("page.html", &html[..]),
+        ("image.svg", &svg[..]),
+        ("pixel.png", PNG),
+    ] {
+        let uploaded: Value = upload(&app, &ada.access, id, name, bytes.to_vec(), "text/html")
+            .await
+            .json()
+            .await
+            .unwrap();
+        let download = app
+            .get(
+                &format!(
+                    "/documents/{id}/attachments/{}",
+                    uploaded["id"].as_str().unwrap()
+                ),
+                Some(&ada.access),
+            )
+            .await;
+        assert_eq!(download.status(), StatusCode::OK);
+        let served = download.headers()["content-type"].to_str().unwrap();
+        let expected = if name.ends_with(".png") {
+            "image/png"
+        } else {
+            "application/octet-stream"
+        };
+        assert_eq!(served, expected, "{name}");
+        let csp = download.headers()["content-security-policy"]
+            .to_str()
+            .unwrap();
+        assert!(csp.starts_with("sandbox"), "{name}: {csp}");
+    }
+    let export = app
+        .get(
+            &format!("/documents/{id}/export?format=html"),
+            Some(&ada.access),
+        )
+        .await;
+    let csp = export.headers()["content-security-policy"]
+        .to_str()
+        .unwrap();
+    assert!(csp.starts_with("sandbox"), "{csp}");
+}

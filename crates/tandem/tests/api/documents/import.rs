@@ -3,7 +3,7 @@ use reqwest::StatusCode;
 use reqwest::multipart::{Form, Part};
 use serde_json::Value;
 
-async fn import(
+pub(super) async fn import(
     app: &TestApp,
     token: &str,
     name: &str,

@@ -6,6 +6,7 @@ mod backup;
 mod cache;
 mod crud;
 mod export;
+mod hostile;
 mod import;
 mod permissions;
 mod search;

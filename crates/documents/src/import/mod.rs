@@ -1,0 +1,125 @@
+//! Turning uploaded files into Markdown: `.md` and `.txt` as they are, `.html` converted
+//! (scripts and styles dropped), `.docx` converted from its WordprocessingML.
+//!
+//! Every converter here reads untrusted bytes, so each bounds what it reads: nesting depth
+//! ([`crate::nesting`]) and decompressed size. Callers run them through
+//! [`crate::convert::Converter`], off the async workers and within a time limit.
+
+mod docx;
+mod html;
+
+pub use html::title as html_title;
+
+/// A file that cannot be imported, and why.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ImportError {
+    /// Not a format tandem imports (answered with 415).
+    #[error("{0}")]
+    Unsupported(String),
+    /// The right format, but broken (answered with 422).
+    #[error("{0}")]
+    Corrupt(String),
+    /// Readable, but beyond a limit tandem sets on imports (answered with 422).
+    #[error("{0}")]
+    TooLarge(String),
+}
+
+/// The formats tandem imports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Markdown.
+    Markdown,
+    /// Plain text.
+    Text,
+    /// HTML.
+    Html,
+    /// Word.
+    Docx,
+}
+
+/// Bounds on what an import may expand to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// The most bytes of text a converter reads out of a compressed container (the DOCX's
+    /// `word/document.xml`): the content limit, since nothing bigger could be stored.
+    pub max_expanded_bytes: usize,
+}
+
+/// Decides the format from the file name and the bytes (both must agree for DOCX, which
+/// is a zip).
+pub fn kind(filename: &str, bytes: &[u8]) -> Result<Kind, ImportError> {
+    let extension = filename
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default();
+    match extension.as_str() {
+        "md" | "markdown" => Ok(Kind::Markdown),
+        "txt" | "text" => Ok(Kind::Text),
+        "html" | "htm" => Ok(Kind::Html),
+        "docx" => Ok(Kind::Docx),
+        "" => Err(ImportError::Unsupported(
+            "the file name has no extension; name it .md, .txt, .html or .docx".into(),
+        )),
+        other => Err(ImportError::Unsupported(format!(
+            "`.{other}` files cannot be imported; use .md, .txt, .html or .docx"
+        ))),
+    }
+    .and_then(|kind| {
+        if kind == Kind::Docx && !bytes.starts_with(b"PK\x03\x04") {
+            return Err(ImportError::Corrupt(
+                "the file is not a valid .docx (not a zip archive)".into(),
+            ));
+        }
+        Ok(kind)
+    })
+}
+
+/// The Markdown for an imported file.
+pub fn to_markdown(kind: Kind, bytes: &[u8], limits: Limits) -> Result<String, ImportError> {
+    let text = || {
+        std::str::from_utf8(bytes)
+            .map(|s| s.trim_start_matches('\u{feff}').to_owned())
+            .map_err(|_| ImportError::Corrupt("the file is not UTF-8 text".into()))
+    };
+    match kind {
+        Kind::Markdown | Kind::Text => text(),
+        Kind::Html => html::to_markdown(&text()?),
+        Kind::Docx => docx::to_markdown(bytes, limits),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LIMITS: Limits = Limits {
+        max_expanded_bytes: 1024 * 1024,
+    };
+
+    #[test]
+    fn kinds_come_from_extension_and_bytes() {
+        assert_eq!(kind("a.MD", b"x"), Ok(Kind::Markdown));
+        assert!(matches!(
+            kind("a.exe", b"MZ"),
+            Err(ImportError::Unsupported(_))
+        ));
+        assert!(matches!(
+            kind("a.docx", b"not a zip"),
+            Err(ImportError::Corrupt(_))
+        ));
+        assert!(matches!(
+            to_markdown(Kind::Text, &[0xff, 0xfe], LIMITS),
+            Err(ImportError::Corrupt(_))
+        ));
+    }
+
+    #[test]
+    fn a_docx_made_by_the_exporter_comes_back_as_markdown() {
+        let blocks = crate::export::blocks::parse("# Title\n\nSome **bold** text.\n\n- item\n");
+        let bytes = crate::export::docx::render("Doc", &blocks).unwrap();
+        let md = to_markdown(Kind::Docx, &bytes, LIMITS).unwrap();
+        assert!(md.contains("# Title"), "{md}");
+        assert!(md.contains("**bold**"), "{md}");
+        assert!(md.contains("- item"), "{md}");
+    }
+}
