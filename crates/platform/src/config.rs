@@ -117,10 +117,22 @@ pub struct ServerConfig {
     pub shutdown_grace_secs: u64,
     /// Origins allowed to call the API from a browser (CORS). Empty: none besides same-origin.
     pub cors_allowed_origins: Vec<String>,
-    /// If set, `/metrics` requires `Authorization: Bearer <token>`.
+    /// If set, `/metrics` requires `Authorization: Bearer <token>`. Unset, `/metrics`
+    /// answers only callers on this machine (or everyone on `metrics_listen`).
     pub metrics_token: Option<SecretString>,
-    /// Take the client address from `X-Forwarded-For` (for rate limits and audit). Turn on
-    /// only behind a proxy that sets it; otherwise clients could spoof their address.
+    /// An address (`host:port`) of a listener that serves only `/metrics`, for scrapers on
+    /// an internal network; the main listener then does not serve it at all.
+    pub metrics_listen: Option<String>,
+    /// How many proxies in front of tandem append to `X-Forwarded-For`. The client address
+    /// (for rate limits, lockout and audit) is then the entry this many places from the
+    /// right. 0, the default, ignores the header. Set it only when every request reaches
+    /// tandem through exactly those proxies; otherwise clients choose their own address.
+    pub forwarded_hops: usize,
+    /// Addresses or networks of the proxies in front of tandem (`10.0.0.0/8`, `192.0.2.7`).
+    /// When set, the header is read only from these peers, and the client address is the
+    /// first entry from the right outside them. Wins over `forwarded_hops`.
+    pub trusted_proxies: Vec<crate::client_ip::ProxyNet>,
+    /// Deprecated: `true` is `forwarded_hops = 1`.
     pub trust_forwarded_for: bool,
     /// Send `Strict-Transport-Security`. Turn on when tandem is served over HTTPS.
     pub hsts: bool,
@@ -141,6 +153,9 @@ impl Default for ServerConfig {
             shutdown_grace_secs: 30,
             cors_allowed_origins: Vec::new(),
             metrics_token: None,
+            metrics_listen: None,
+            forwarded_hops: 0,
+            trusted_proxies: Vec::new(),
             trust_forwarded_for: false,
             hsts: false,
             data_dir: PathBuf::from("data"),
@@ -297,6 +312,24 @@ mod tests {
         );
         assert!(config.server.hsts);
         assert_eq!(config.server.cors_allowed_origins.len(), 2);
+    }
+
+    #[test]
+    fn trusted_proxies_parse_and_a_bad_one_names_the_key() {
+        let env = [(
+            "TANDEM_SERVER__TRUSTED_PROXIES".to_string(),
+            "[10.0.0.0/8, 192.0.2.7]".to_string(),
+        )];
+        let config: PlatformConfig = load_with_env(None, env).unwrap();
+        assert_eq!(config.server.trusted_proxies.len(), 2);
+        let env = [(
+            "TANDEM_SERVER__TRUSTED_PROXIES".to_string(),
+            "[proxy.internal]".to_string(),
+        )];
+        let err = load_with_env::<PlatformConfig>(None, env)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("trusted_proxies"), "{err}");
     }
 
     #[test]

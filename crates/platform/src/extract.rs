@@ -41,7 +41,17 @@ where
 }
 
 /// Deserializes `bytes`, turning serde's error into a problem that names the field.
+///
+/// A string holding NUL (`\u0000`) is refused with a 422 naming its field, whatever the
+/// type: no text field of tandem's means anything with one, and PostgreSQL text cannot
+/// store it.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
+    if let Some(field) = field_with_nul(bytes) {
+        return Err(Problem::invalid_field(
+            &field,
+            "must not contain NUL characters (U+0000)",
+        ));
+    }
     let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(deserializer).map_err(|err| {
         let path = err.path().to_string();
@@ -64,6 +74,51 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
             ),
         }
     })
+}
+
+/// The path (`title`, `items[2].name`) of the first string or key holding NUL, if any.
+/// Only bodies that spell `\u0000` somewhere are parsed a second time to find it.
+fn field_with_nul(bytes: &[u8]) -> Option<String> {
+    let suspicious = bytes
+        .windows(6)
+        .any(|w| w[0] == b'\\' && w[1] == b'u' && w[2..].iter().all(|b| *b == b'0'));
+    if !suspicious {
+        return None;
+    }
+    let value: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    let mut stack = vec![(String::new(), &value)];
+    while let Some((path, value)) = stack.pop() {
+        let join = |key: &str| {
+            if path.is_empty() {
+                key.to_owned()
+            } else {
+                format!("{path}.{key}")
+            }
+        };
+        match value {
+            serde_json::Value::String(s) if s.contains('\0') => {
+                return Some(if path.is_empty() { "body".into() } else { path });
+            }
+            serde_json::Value::Array(items) => {
+                for (i, item) in items.iter().enumerate().rev() {
+                    stack.push((
+                        format!("{}[{i}]", if path.is_empty() { "body" } else { &path }),
+                        item,
+                    ));
+                }
+            }
+            serde_json::Value::Object(map) => {
+                for (key, item) in map {
+                    if key.contains('\0') {
+                        return Some(join(&key.replace('\0', "")));
+                    }
+                    stack.push((join(key), item));
+                }
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 fn strip_position(message: &str) -> &str {
@@ -105,6 +160,19 @@ where
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let query = parts.uri.query().unwrap_or_default();
+        if let Some((name, _)) = form_urlencoded::parse(query.as_bytes())
+            .find(|(k, v)| k.contains('\0') || v.contains('\0'))
+        {
+            let name = name.replace('\0', "");
+            let message = "must not contain NUL characters (U+0000)";
+            return Err(Problem::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_query",
+                "The query string is not valid",
+            )
+            .detail(format!("{name}: {message}"))
+            .errors(vec![FieldError::new(name, message)]));
+        }
         let deserializer =
             serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
         serde_path_to_error::deserialize(deserializer)
@@ -176,6 +244,19 @@ mod tests {
     fn a_wrongly_typed_field_is_named() {
         let problem = parse_json::<Body>(br#"{"title": "x", "size": "big"}"#).unwrap_err();
         assert_eq!(problem.errors[0].field, "size");
+    }
+
+    #[test]
+    fn nul_in_any_string_is_a_422_naming_the_field() {
+        let problem = parse_json::<Body>(br#"{"title": "a\u0000b", "size": 1}"#).unwrap_err();
+        assert_eq!(problem.status, 422);
+        assert_eq!(problem.errors[0].field, "title");
+        let problem =
+            parse_json::<serde_json::Value>(br#"{"a": {"b": ["ok", "x\u0000"]}}"#).unwrap_err();
+        assert_eq!(problem.errors[0].field, "a.b[1]");
+        // An escaped backslash followed by u0000 is six ordinary characters.
+        let fine = parse_json::<Body>(br#"{"title": "\\u0000", "size": 1}"#).unwrap();
+        assert_eq!(fine.title, "\\u0000");
     }
 
     #[test]

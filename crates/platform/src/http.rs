@@ -4,15 +4,16 @@
 //! problem+json normaliser → panic catcher → timeout → body limit → the routes.
 
 use crate::Platform;
+pub use crate::client_ip::ClientIp;
+use crate::client_ip::ClientIpPolicy;
 use crate::metrics::{self, MetricsEndpoint};
 use crate::problem::{PROBLEM_JSON, Problem, REQUEST_ID};
 use axum::Router;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, MatchedPath, Request, State};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -33,13 +34,17 @@ pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id"
 /// Call it once, on the finished router: routes merged afterwards would miss the layers.
 pub fn finish(routes: Router, platform: &Platform) -> Router {
     let config = &platform.config.server;
-    let endpoint = MetricsEndpoint {
-        metrics: platform.metrics.clone(),
-        token: config.metrics_token.clone(),
+    // With a listener of its own, `/metrics` is served there and not here at all.
+    let routes = if config.metrics_listen.is_some() {
+        routes
+    } else {
+        let access = config
+            .metrics_token
+            .clone()
+            .map_or(metrics::Access::Loopback, metrics::Access::Token);
+        routes.route("/metrics", metrics_route(platform, access))
     };
-    let router = routes
-        .route("/metrics", get(metrics::render).with_state(endpoint))
-        .fallback(|| async { Problem::from_status(StatusCode::NOT_FOUND) });
+    let router = routes.fallback(|| async { Problem::from_status(StatusCode::NOT_FOUND) });
 
     let mut security = vec![
         ("x-content-type-options", "nosniff"),
@@ -78,8 +83,8 @@ pub fn finish(routes: Router, platform: &Platform) -> Router {
         }))
         .layer(middleware::from_fn(normalise_errors))
         .layer(middleware::from_fn_with_state(
-            config.trust_forwarded_for,
-            client_ip,
+            std::sync::Arc::new(ClientIpPolicy::from_config(config)),
+            crate::client_ip::resolve,
         ))
         .layer(middleware::from_fn_with_state(
             platform.metrics.clone(),
@@ -102,6 +107,29 @@ pub fn finish(routes: Router, platform: &Platform) -> Router {
             )
             .layer(PropagateRequestIdLayer::new(REQUEST_ID_HEADER)),
     )
+}
+
+fn metrics_route(platform: &Platform, access: metrics::Access) -> axum::routing::MethodRouter {
+    let endpoint = MetricsEndpoint {
+        metrics: platform.metrics.clone(),
+        access,
+    };
+    get(metrics::render).with_state(endpoint)
+}
+
+/// The router of the separate `server.metrics_listen` listener: `/metrics` alone, open to
+/// whoever reaches that address (or to token holders, when `server.metrics_token` is set).
+pub fn metrics_only(platform: &Platform) -> Router {
+    let access = platform
+        .config
+        .server
+        .metrics_token
+        .clone()
+        .map_or(metrics::Access::Open, metrics::Access::Token);
+    Router::new()
+        .route("/metrics", metrics_route(platform, access))
+        .fallback(|| async { Problem::from_status(StatusCode::NOT_FOUND) })
+        .layer(middleware::from_fn(normalise_errors))
 }
 
 /// Request ids are UUIDv7: unique, and sortable by time in log searches.
@@ -166,52 +194,6 @@ async fn normalise_errors(request: Request, next: Next) -> Response {
             replacement
         })
         .await
-}
-
-/// The address of the client that sent a request: the peer address, or — only when
-/// `server.trust_forwarded_for` is on, because tandem sits behind a proxy that sets it —
-/// the left-most `X-Forwarded-For` entry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ClientIp(pub IpAddr);
-
-impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientIp {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        _state: &S,
-    ) -> Result<Self, Self::Rejection> {
-        Ok(parts
-            .extensions
-            .get::<ClientIp>()
-            .copied()
-            .unwrap_or(ClientIp(IpAddr::from([0, 0, 0, 0]))))
-    }
-}
-
-async fn client_ip(
-    State(trust_forwarded): State<bool>,
-    mut request: Request,
-    next: Next,
-) -> Response {
-    let forwarded = trust_forwarded
-        .then(|| {
-            request
-                .headers()
-                .get("x-forwarded-for")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.split(',').next())
-                .and_then(|v| v.trim().parse::<IpAddr>().ok())
-        })
-        .flatten();
-    let peer = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip());
-    if let Some(ip) = forwarded.or(peer) {
-        request.extensions_mut().insert(ClientIp(ip));
-    }
-    next.run(request).await
 }
 
 fn cors(origins: &[String]) -> CorsLayer {

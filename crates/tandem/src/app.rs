@@ -40,6 +40,8 @@ impl Mode {
 #[derive(Debug)]
 pub struct App {
     server: Server,
+    /// The `server.metrics_listen` listener, when one is configured.
+    metrics_server: Option<Server>,
     platform: Platform,
 }
 
@@ -102,23 +104,42 @@ impl App {
         routes = routes.merge(openapi::router(api));
 
         let router = http::finish(routes, &platform);
-        let server = Server::from_listener(
-            listener,
-            router,
-            Duration::from_secs(server_config.shutdown_grace_secs),
-        );
+        let grace = Duration::from_secs(server_config.shutdown_grace_secs);
+        let server = Server::from_listener(listener, router, grace);
+        let metrics_server = match &server_config.metrics_listen {
+            Some(address) => {
+                let listener = tokio::net::TcpListener::bind(address.as_str())
+                    .await
+                    .with_context(|| format!("binding server.metrics_listen ({address})"))?;
+                Some(Server::from_listener(
+                    listener,
+                    http::metrics_only(&platform),
+                    grace,
+                ))
+            }
+            None => None,
+        };
         tracing::info!(
             %address,
             mode = ?mode,
             database = %tandem_platform::config::redact_url(&platform.config.database.url),
             "tandem is listening"
         );
-        Ok(Self { server, platform })
+        Ok(Self {
+            server,
+            metrics_server,
+            platform,
+        })
     }
 
     /// The bound port.
     pub fn port(&self) -> u16 {
         self.server.port()
+    }
+
+    /// The port of the `server.metrics_listen` listener, if there is one.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics_server.as_ref().map(Server::port)
     }
 
     /// The shared handles (pool, Redis, metrics), for tests and commands.
@@ -128,7 +149,8 @@ impl App {
 
     /// Serves until SIGTERM/SIGINT.
     pub async fn run(self) -> anyhow::Result<()> {
-        Ok(self.server.run().await?)
+        self.run_until(tandem_platform::server::shutdown_signal())
+            .await
     }
 
     /// Serves until `shutdown` resolves.
@@ -136,7 +158,15 @@ impl App {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        Ok(self.server.run_until(shutdown).await?)
+        // The metrics listener lives exactly as long as the main one.
+        let metrics = self
+            .metrics_server
+            .map(|server| tokio::spawn(server.run_until(std::future::pending())));
+        let result = self.server.run_until(shutdown).await;
+        if let Some(task) = metrics {
+            task.abort();
+        }
+        Ok(result?)
     }
 }
 

@@ -239,6 +239,72 @@ async fn metrics_need_the_token_when_one_is_configured() {
 }
 
 #[tokio::test]
+async fn invented_http_methods_are_counted_under_one_label() {
+    let app = TestApp::spawn().await;
+    for method in ["QQQCHECK", "BREW", "WHATEVER1"] {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        app.client
+            .request(method, app.url("/health"))
+            .send()
+            .await
+            .unwrap();
+    }
+    let text = app.get("/metrics", None).await.text().await.unwrap();
+    assert!(
+        !text.contains("QQQCHECK") && !text.contains("BREW"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "tandem_http_requests_total{method=\"other\",route=\"/health\",status=\"405\"} 3"
+        ),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn metrics_answer_only_callers_on_this_machine_by_default() {
+    let app = TestApp::spawn().await;
+    assert_eq!(app.get("/metrics", None).await.status(), StatusCode::OK);
+    // A proxy on the same host forwarding an outside request adds one of these.
+    for header in ["x-forwarded-for", "forwarded", "x-real-ip"] {
+        let response = app
+            .client
+            .get(app.url("/metrics"))
+            .header(header, "203.0.113.9")
+            .send()
+            .await
+            .unwrap();
+        let body = problem(response, StatusCode::FORBIDDEN).await;
+        assert_eq!(body["code"], "metrics_forbidden", "{header}");
+    }
+}
+
+#[tokio::test]
+async fn a_metrics_listener_serves_metrics_and_the_main_port_then_does_not() {
+    let app = TestApp::spawn_with(|c| {
+        c.platform.server.metrics_listen = Some("127.0.0.1:0".to_owned());
+    })
+    .await;
+    app.get("/health", None).await;
+    problem(app.get("/metrics", None).await, StatusCode::NOT_FOUND).await;
+    let scrape = format!("{}/metrics", app.metrics_address.as_ref().unwrap());
+    let response = app
+        .client
+        .get(&scrape)
+        .header("x-forwarded-for", "10.0.0.7")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let text = response.text().await.unwrap();
+    assert!(text.contains("route=\"/health\""), "{text}");
+    let other = format!("{}/health", app.metrics_address.as_ref().unwrap());
+    let response = app.client.get(&other).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
 async fn the_openapi_document_and_swagger_ui_are_served() {
     let app = TestApp::spawn().await;
     let spec: Value = app.get("/openapi.json", None).await.json().await.unwrap();

@@ -6,4 +6,5 @@ mod helpers;
 mod config;
 mod documents;
 mod foundation;
+mod hostile_text;
 mod users;
