@@ -30,12 +30,25 @@ pub struct UsersConfig {
     pub signing_key_file: Option<PathBuf>,
     /// Public keys (base64url, 32 bytes) that still verify tokens after a key rotation.
     pub previous_public_keys: Vec<String>,
-    /// Failed logins within `lockout_window_secs` that lock an account.
+    /// Failed logins from one client (device, or else IP address) within
+    /// `lockout_window_secs` that lock that client out of the account. Other clients,
+    /// the owner's included, are not locked by them.
     pub lockout_threshold: u32,
     /// The window failed logins are counted in.
     pub lockout_window_secs: u64,
-    /// How long a locked account stays locked.
+    /// How long a client's first lock lasts; each further lock doubles it.
     pub lockout_duration_secs: u64,
+    /// The longest a client's lock lasts, however often it is locked again.
+    pub lockout_max_duration_secs: u64,
+    /// Failed logins for one account from clients without a device token (within the
+    /// window, sliding) after which each further attempt from such a client is delayed:
+    /// 1 s, doubling with each failure up to `lockout_account_max_delay_secs`.
+    pub lockout_account_threshold: u32,
+    /// The longest delay between attempts from clients without a device token.
+    pub lockout_account_max_delay_secs: u64,
+    /// How long a device token (handed out at login) marks its device as having signed
+    /// in before.
+    pub device_token_ttl_secs: u64,
     /// How long a profile stays in the Redis cache without being read by a change. Every
     /// profile or password change invalidates it at once; the TTL only bounds memory and
     /// changes made to `users.accounts` behind the service's back.
@@ -85,6 +98,10 @@ impl Default for UsersConfig {
             lockout_threshold: 5,
             lockout_window_secs: 15 * 60,
             lockout_duration_secs: 15 * 60,
+            lockout_max_duration_secs: 24 * 3600,
+            lockout_account_threshold: 20,
+            lockout_account_max_delay_secs: 60,
+            device_token_ttl_secs: 180 * 24 * 3600,
             profile_cache_ttl_secs: 300,
             rate_limit: RateLimitConfig::default(),
         }

@@ -13,10 +13,17 @@ pub enum Error {
     /// Wrong identifier or password. Deliberately one variant for both.
     #[error("invalid credentials")]
     InvalidCredentials,
-    /// Too many failed logins.
-    #[error("account locked for {retry_after_secs}s")]
+    /// Too many failed logins from this client: it is locked out of the account for now.
+    #[error("locked out for {retry_after_secs}s")]
     Locked {
         /// Seconds until the lock lifts.
+        retry_after_secs: u64,
+    },
+    /// Too many failed logins for this account from unrecognised clients: the next attempt
+    /// from one must wait.
+    #[error("attempts delayed for {retry_after_secs}s")]
+    Delayed {
+        /// Seconds until the next attempt is taken.
         retry_after_secs: u64,
     },
     /// A unique field is taken.
@@ -62,8 +69,22 @@ impl IntoResponse for Error {
                 "Account temporarily locked",
             )
             .detail(format!(
-                "Too many failed logins. Try again in {} minutes.",
+                "Too many failed logins from this device or address. Try again in {} minutes.",
                 retry_after_secs.div_ceil(60)
+            ))
+            .header(
+                header::RETRY_AFTER,
+                HeaderValue::from(retry_after_secs.max(1)),
+            ),
+            Error::Delayed { retry_after_secs } => Problem::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "login_delayed",
+                "Login attempts delayed",
+            )
+            .detail(format!(
+                "Too many failed logins for this account. Try again in {} seconds; \
+                 a device that signed in to it before is not delayed.",
+                retry_after_secs.max(1)
             ))
             .header(
                 header::RETRY_AFTER,

@@ -1,5 +1,6 @@
 //! The service object and the state its handlers share.
 
+use crate::auth::device::DeviceTokens;
 use crate::auth::hashing::Hasher;
 use crate::auth::signing::Signer;
 use crate::config::UsersConfig;
@@ -32,6 +33,7 @@ pub(crate) struct Inner {
     pub verifier: Verifier,
     pub sessions: Sessions,
     pub lockout: Lockout,
+    pub devices: DeviceTokens,
     pub profiles: Profiles,
     pub limiter: RateLimiter,
 }
@@ -79,8 +81,12 @@ impl Service {
                 threshold: config.lockout_threshold,
                 window: secs(config.lockout_window_secs),
                 duration: secs(config.lockout_duration_secs),
+                max_duration: secs(config.lockout_max_duration_secs),
+                account_threshold: config.lockout_account_threshold,
+                account_max_delay: secs(config.lockout_account_max_delay_secs),
             },
         );
+        let devices = signer.device_tokens(config.device_token_ttl_secs);
         let profiles = Profiles::new(
             platform.redis.clone(),
             config.profile_cache_ttl_secs,
@@ -96,6 +102,7 @@ impl Service {
                 verifier,
                 sessions,
                 lockout,
+                devices,
                 profiles,
                 limiter,
             })),

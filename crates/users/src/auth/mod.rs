@@ -1,5 +1,6 @@
 //! Credentials: password hashing, token signing, refresh tokens.
 
+pub mod device;
 pub mod hashing;
 pub mod refresh;
 pub mod signing;

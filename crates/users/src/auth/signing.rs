@@ -21,6 +21,8 @@ pub struct Signer {
     issuer: String,
     audience: String,
     ttl_secs: i64,
+    /// A secret derived from the signing key, for keys of other tokens (device tokens).
+    derived: [u8; 32],
 }
 
 impl std::fmt::Debug for Signer {
@@ -56,6 +58,13 @@ impl Signer {
             }
         };
         let der = signing.to_pkcs8_der().context("encoding the signing key")?;
+        let derived = {
+            use sha2::Digest;
+            let mut hasher = sha2::Sha256::new();
+            hasher.update(b"tandem derived secret v1");
+            hasher.update(signing.to_bytes());
+            hasher.finalize().into()
+        };
         let previous = config
             .previous_public_keys
             .iter()
@@ -77,7 +86,14 @@ impl Signer {
             issuer: config.issuer.clone(),
             audience: config.audience.clone(),
             ttl_secs: i64::try_from(config.access_token_ttl_secs).unwrap_or(900),
+            derived,
         })
+    }
+
+    /// Device tokens keyed from this signing key, so every instance sharing the key
+    /// recognises the same devices.
+    pub fn device_tokens(&self, ttl_secs: u64) -> crate::auth::device::DeviceTokens {
+        crate::auth::device::DeviceTokens::new(&self.derived, ttl_secs)
     }
 
     /// Every key that verifies tokens: the current one first, then previous ones.

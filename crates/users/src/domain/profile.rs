@@ -15,8 +15,24 @@ impl Email {
     pub const MAX: usize = 254;
 
     /// Parses an address: one `@`, a non-empty local part, a dotted domain, no spaces.
+    ///
+    /// The address is normalised so that one mailbox has one spelling: the local part in
+    /// Unicode NFC and lower case, the domain through IDNA (UTS #46) in its Unicode form, so
+    /// `JOSÉ@Bücher.de`, its NFD spelling and `josé@xn--bcher-kva.de` are all
+    /// `josé@bücher.de`.
     pub fn parse(raw: &str) -> Result<Self, String> {
-        let value = raw.trim().to_lowercase();
+        use unicode_normalization::UnicodeNormalization;
+        let lowered: String = raw.trim().nfc().collect::<String>().to_lowercase();
+        let value: String = match lowered.rsplit_once('@') {
+            Some((local, domain)) if !domain.is_empty() => {
+                let (domain, result) = idna::domain_to_unicode(domain);
+                if result.is_err() {
+                    return Err("must be an email address like name@example.com (the domain is not a valid name)".into());
+                }
+                format!("{}@{domain}", local.nfc().collect::<String>())
+            }
+            _ => lowered,
+        };
         if value.is_empty() {
             return Err("must not be empty".into());
         }
@@ -182,6 +198,23 @@ impl AvatarUrl {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_mailbox_has_one_spelling_whatever_its_unicode_form() {
+        let nfc = Email::parse("jos\u{e9}@example.com").unwrap();
+        let nfd = Email::parse("jose\u{301}@example.com").unwrap();
+        assert_eq!(nfc, nfd);
+        let unicode = Email::parse("Ada@Bücher.DE").unwrap();
+        let punycode = Email::parse("ada@xn--bcher-kva.de").unwrap();
+        assert_eq!(unicode.as_str(), "ada@bücher.de");
+        assert_eq!(unicode, punycode);
+        // Full-width letters in the domain map to their ordinary forms.
+        assert_eq!(
+            Email::parse("ada@ＥＸＡＭＰＬＥ.com").unwrap().as_str(),
+            "ada@example.com"
+        );
+        assert!(Email::parse("ada@exa_mple..com").is_err());
+    }
 
     #[test]
     fn emails_are_normalised_and_checked() {

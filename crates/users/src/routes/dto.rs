@@ -37,6 +37,10 @@ pub struct LoginRequest {
     pub username: Option<String>,
     /// The password.
     pub password: String,
+    /// The `device_token` an earlier login on this device returned, if it kept one: a
+    /// recognised device is locked out only by its own failures and is never delayed by
+    /// failures elsewhere.
+    pub device_token: Option<String>,
 }
 
 /// `POST /auth/refresh`.
@@ -199,6 +203,10 @@ pub struct TokenResponse {
     pub refresh_token_expires_at: DateTime<Utc>,
     /// The signed-in user.
     pub user: UserResponse,
+    /// From login only: proof that this device signed in to this account. Keep it (it
+    /// lasts `users.device_token_ttl_secs`) and send it with the next login.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device_token: Option<String>,
 }
 
 /// One of the user's sessions.

@@ -1,24 +1,33 @@
 use super::dto::{LoginRequest, TokenResponse};
+use super::guard::Guard;
 use super::{Client, Fields};
+use crate::auth::device::Device;
 use crate::domain::{Identifier, PasswordPolicy};
 use crate::error::{Error, Result};
 use crate::state::AppState;
 use crate::store::accounts::{self, Account};
 use crate::store::audit::{self, Event};
-use crate::store::lockout::AfterFailure;
+use crate::store::lockout::Client as LockClient;
 use crate::store::sessions::Session;
 use axum::extract::State;
 use serde_json::json;
 use sha2::Digest;
 use tandem_platform::FieldError;
 use tandem_platform::extract::Json;
+use uuid::Uuid;
 
 /// Log in with email or username and password.
 ///
 /// Wrong password, unknown user and malformed identifier all take the same code path and
 /// the same time (an unknown user is checked against a dummy hash), and get the same 401.
-/// After `lockout_threshold` failures in `lockout_window_secs` the account is locked:
-/// every login then gets `429 account_locked` with `Retry-After` until the lock lifts.
+///
+/// Brute force is stopped per client, never for the account as a whole (docs/security.md):
+/// after `lockout_threshold` failures in `lockout_window_secs` *from one client* (the
+/// device named by `device_token`, or else the IP address), that client gets
+/// `429 account_locked` with `Retry-After`, for a time that doubles with each lock. Past
+/// `lockout_account_threshold` failures for the account from clients without a device
+/// token, each further such attempt waits (`429 login_delayed`). A successful login
+/// returns a `device_token`; send it with later logins to be recognised.
 #[utoipa::path(
     post, path = "/auth/login", tag = "auth",
     request_body = LoginRequest,
@@ -26,7 +35,7 @@ use tandem_platform::extract::Json;
         (status = 200, description = "Signed in", body = TokenResponse),
         (status = 401, description = "Wrong credentials (`invalid_credentials`)", body = tandem_platform::Problem, content_type = "application/problem+json"),
         (status = 422, description = "Neither email nor username given", body = tandem_platform::Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Locked (`account_locked`) or rate limited (`rate_limited`); see `Retry-After`", body = tandem_platform::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "This client is locked out (`account_locked`), attempts from unrecognised clients are delayed (`login_delayed`), or rate limited (`rate_limited`); see `Retry-After`", body = tandem_platform::Problem, content_type = "application/problem+json"),
     )
 )]
 #[tracing::instrument(skip_all)]
@@ -58,22 +67,40 @@ pub(crate) async fn login(
         Some(Identifier::Username(name)) => accounts::by_username(&state.platform.db, name).await?,
         None => None,
     };
-    let subject = lockout_subject(
-        account.as_ref(),
-        identifier.as_ref().map_or(raw, |i| i.as_str()),
-    );
-    let actor = client.actor(account.as_ref().map(|a| a.id));
+    let device = account.as_ref().and_then(|a| {
+        let token = body.device_token.as_deref()?;
+        state.devices.check(token, a.id)
+    });
+    let guard = Guard {
+        state: &state,
+        subject: lockout_subject(
+            account.as_ref(),
+            identifier.as_ref().map_or(raw, |i| i.as_str()),
+        ),
+        client: device.map_or(LockClient::Address(client.ip.0), |d| {
+            LockClient::Device(d.device_id)
+        }),
+        actor: client.actor(account.as_ref().map(|a| a.id)),
+        account_exists: account.is_some(),
+        via: Event::Login,
+    };
+    let db = &state.platform.db;
 
-    if let Some(retry_after_secs) = state.lockout.locked_for(&subject).await? {
+    if let Err(refused) = guard.admit().await {
+        let reason = match refused {
+            Error::Locked { .. } => "locked",
+            Error::Delayed { .. } => "delayed",
+            _ => return Err(refused),
+        };
         audit::record(
-            &state.platform.db,
-            &actor,
+            db,
+            &guard.actor,
             Event::Login,
             false,
-            json!({"reason": "locked"}),
+            json!({"reason": reason}),
         )
         .await?;
-        return Err(Error::Locked { retry_after_secs });
+        return Err(refused);
     }
 
     let hash = account.as_ref().map(|a| a.password_hash.as_str());
@@ -84,49 +111,40 @@ pub(crate) async fn login(
             "unknown_user"
         };
         audit::record(
-            &state.platform.db,
-            &actor,
+            db,
+            &guard.actor,
             Event::Login,
             false,
             json!({"reason": reason}),
         )
         .await?;
-        if state.lockout.fail(&subject).await? == AfterFailure::Locked && account.is_some() {
-            audit::record(
-                &state.platform.db,
-                &actor,
-                Event::Lockout,
-                true,
-                json!({"duration_secs": state.config.lockout_duration_secs}),
-            )
-            .await?;
-        }
+        guard.failed().await?;
         return Err(Error::InvalidCredentials);
     }
     let account = account.expect("a password only verifies against a real account");
+    guard.succeeded().await?;
 
-    if state.lockout.succeed(&subject).await? {
-        audit::record(&state.platform.db, &actor, Event::Unlock, true, json!({})).await?;
-    }
     let (session, refresh_token) = state
         .sessions
         .create(account.id, Some(client.ip.0), &client.user_agent)
         .await?;
     audit::record(
-        &state.platform.db,
-        &actor,
+        db,
+        &guard.actor,
         Event::Login,
         true,
-        json!({"session_id": session.id}),
+        json!({"session_id": session.id, "known_device": device.is_some()}),
     )
     .await?;
     tracing::Span::current().record("user_id", tracing::field::display(account.id));
-    Ok(Json(token_response(
-        &state,
-        &session,
-        refresh_token,
-        account,
-    )?))
+    // The same device id again, with a fresh lifetime, or a new device.
+    let device_token = state.devices.issue(Device {
+        user_id: account.id,
+        device_id: device.map_or_else(Uuid::new_v4, |d| d.device_id),
+    });
+    let mut response = token_response(&state, &session, refresh_token, account)?;
+    response.device_token = Some(device_token);
+    Ok(Json(response))
 }
 
 fn lockout_subject(account: Option<&Account>, identifier: &str) -> String {
@@ -156,5 +174,6 @@ pub(crate) fn token_response(
         refresh_token,
         refresh_token_expires_at: super::dto::timestamp(session.expires_at),
         user: account.into(),
+        device_token: None,
     })
 }

@@ -1,6 +1,7 @@
 //! HTTP routes: one file per action, all listed here.
 
 mod dto;
+mod guard;
 mod jwks;
 mod login;
 mod logout;

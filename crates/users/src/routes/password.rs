@@ -37,6 +37,7 @@ pub(crate) async fn change(
     confirm_password(
         &state,
         &client,
+        caller.session_id,
         &account,
         &body.current_password,
         Event::PasswordChange,

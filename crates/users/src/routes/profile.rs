@@ -1,30 +1,38 @@
 use super::dto::{ProfileRequest, UserResponse};
+use super::guard::Guard;
 use super::{Auth, Client, Fields};
 use crate::domain::{AvatarUrl, Bio, DisplayName, Email, PasswordPolicy, Username};
 use crate::error::Result;
 use crate::state::AppState;
 use crate::store::accounts::{self, Account, ProfileChanges};
 use crate::store::audit::{self, Event};
+use crate::store::lockout::Client as LockClient;
 use axum::extract::State;
 use serde_json::json;
 use tandem_platform::extract::Json;
 use tandem_platform::{FieldError, Problem};
 use uuid::Uuid;
 
-/// Checks the current password before a sensitive change. Failures count toward the
-/// account's lockout like failed logins, so these endpoints cannot be used to guess the
-/// password of a stolen session's account.
+/// Checks the current password before a sensitive change. Failures count toward a lockout
+/// of this session (not of the account: the owner's other devices are unaffected), so
+/// these endpoints cannot be used to guess the password of a stolen session's account.
 pub(crate) async fn confirm_password(
     state: &AppState,
     client: &Client,
+    session_id: Uuid,
     account: &Account,
     raw: &str,
     event: Event,
 ) -> Result<()> {
-    let subject = account.id.to_string();
-    if let Some(retry_after_secs) = state.lockout.locked_for(&subject).await? {
-        return Err(crate::error::Error::Locked { retry_after_secs });
-    }
+    let guard = Guard {
+        state,
+        subject: account.id.to_string(),
+        client: LockClient::Session(session_id),
+        actor: client.actor(Some(account.id)),
+        account_exists: true,
+        via: event,
+    };
+    guard.admit().await?;
     let candidate = PasswordPolicy::candidate(raw)
         .map_err(|m| Problem::invalid_field("current_password", m))?;
     if state
@@ -32,22 +40,17 @@ pub(crate) async fn confirm_password(
         .verify(&candidate, Some(&account.password_hash))
         .await?
     {
-        return Ok(());
+        return guard.succeeded().await;
     }
-    let actor = client.actor(Some(account.id));
     audit::record(
         &state.platform.db,
-        &actor,
+        &guard.actor,
         event,
         false,
         json!({"reason": "wrong_password"}),
     )
     .await?;
-    if state.lockout.fail(&subject).await? == crate::store::lockout::AfterFailure::Locked {
-        let details =
-            json!({"duration_secs": state.config.lockout_duration_secs, "via": event.as_str()});
-        audit::record(&state.platform.db, &actor, Event::Lockout, true, details).await?;
-    }
+    guard.failed().await?;
     Err(Problem::forbidden("The current password is wrong.")
         .with_code("wrong_password")
         .errors(vec![FieldError::new("current_password", "is wrong")])
@@ -146,7 +149,15 @@ pub(crate) async fn update(
             )])
             .into());
         };
-        confirm_password(&state, &client, &account, current, Event::ProfileChange).await?;
+        confirm_password(
+            &state,
+            &client,
+            caller.session_id,
+            &account,
+            current,
+            Event::ProfileChange,
+        )
+        .await?;
     }
 
     let changed: Vec<&str> = [

@@ -135,7 +135,7 @@ async fn login_without_email_or_username_is_a_422() {
 }
 
 #[tokio::test]
-async fn five_failures_lock_the_account_even_for_the_right_password() {
+async fn five_failures_from_one_client_lock_it_out_even_for_the_right_password() {
     let app = TestApp::spawn().await;
     let user = app.register("ada").await;
     let user_id = user["id"].as_str().unwrap();

@@ -2,6 +2,7 @@
 
 mod audit;
 mod concurrency;
+mod lockout;
 mod login;
 mod lookup;
 mod profile;

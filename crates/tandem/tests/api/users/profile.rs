@@ -222,7 +222,7 @@ async fn changing_the_password_ends_every_other_session() {
 }
 
 #[tokio::test]
-async fn guessing_the_current_password_through_the_change_endpoints_locks_the_account() {
+async fn guessing_the_current_password_through_the_change_endpoints_locks_that_session_only() {
     let app = TestApp::spawn_with(|c| c.users.lockout_threshold = 3).await;
     let ada = app.signed_up("ada").await;
     for _ in 0..3 {
@@ -242,9 +242,17 @@ async fn guessing_the_current_password_through_the_change_endpoints_locks_the_ac
         problem(locked, StatusCode::TOO_MANY_REQUESTS).await["code"],
         "account_locked"
     );
-    assert_eq!(
-        app.login("ada", PASSWORD).await.status(),
-        StatusCode::TOO_MANY_REQUESTS
-    );
-    assert_eq!(app.audit(Some(&ada.user_id), "lockout").await.len(), 1);
+    // A stolen session guessing the password must not lock the owner out of signing in.
+    let fresh = app.signed_in("ada").await;
+    let changed = app
+        .put(
+            "/auth/profile",
+            &json!({"email": "ada2@example.com", "current_password": PASSWORD}),
+            Some(&fresh.access),
+        )
+        .await;
+    assert_eq!(changed.status(), StatusCode::OK);
+    let lockouts = app.audit(Some(&ada.user_id), "lockout").await;
+    assert_eq!(lockouts.len(), 1);
+    assert_eq!(lockouts[0].1["client"], "session");
 }

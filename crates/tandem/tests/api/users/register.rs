@@ -60,6 +60,41 @@ async fn a_duplicate_email_or_username_is_409_whatever_its_case() {
 }
 
 #[tokio::test]
+async fn one_mailbox_is_one_account_whatever_its_unicode_spelling() {
+    let app = TestApp::spawn().await;
+    // `josé` with a precomposed é (NFC), and a domain in Unicode.
+    let nfc = "jos\u{e9}@b\u{fc}cher.example";
+    let created = app
+        .post("/auth/register", &body(nfc, "jose", PASSWORD, "José"), None)
+        .await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let user: Value = created.json().await.unwrap();
+    assert_eq!(user["email"], nfc);
+    // The same address with e + combining acute (NFD), and the domain in punycode.
+    for twin in [
+        "jose\u{301}@b\u{fc}cher.example",
+        "JOS\u{c9}@xn--bcher-kva.example",
+    ] {
+        let response = app
+            .post("/auth/register", &body(twin, "other", PASSWORD, "x"), None)
+            .await;
+        assert_eq!(
+            problem(response, StatusCode::CONFLICT).await["code"],
+            "email_taken",
+            "{twin}"
+        );
+        let login = app
+            .post(
+                "/auth/login",
+                &json!({"email": twin, "password": PASSWORD}),
+                None,
+            )
+            .await;
+        assert_eq!(login.status(), StatusCode::OK, "{twin}");
+    }
+}
+
+#[tokio::test]
 async fn every_invalid_field_is_named_in_one_422() {
     let app = TestApp::spawn().await;
     let response = app
