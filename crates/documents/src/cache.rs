@@ -8,7 +8,6 @@
 //! lingering access after a revoke.
 
 use crate::domain::Role;
-use redis::AsyncCommands;
 use std::sync::LazyLock;
 use tandem_platform::cache;
 use tandem_platform::metrics::Metrics;
@@ -134,12 +133,5 @@ impl Cache {
     pub async fn invalidate(&self, id: Uuid) -> redis::RedisResult<()> {
         let entries = [self.key("doc", id), self.key("perms", id)];
         cache::invalidate(&self.redis, &self.key("gen", id), &entries).await
-    }
-
-    /// Whether the Collaboration Service reports `user_id` editing `id` right now.
-    pub async fn editing_now(&self, id: Uuid) -> redis::RedisResult<Vec<String>> {
-        let key = self.redis.key(format_args!("collab:present:{id}"));
-        let mut conn = self.redis.conn();
-        conn.smembers(key).await
     }
 }

@@ -1,4 +1,4 @@
-//! The background job that empties the trash.
+//! The background job that empties the trash (and thins aged auto-saves).
 //!
 //! Every instance runs it; the `DELETE` is idempotent, so instances racing each other only
 //! do a little redundant work.
@@ -14,6 +14,11 @@ pub(crate) async fn run(state: AppState) {
         every.tick().await;
         if let Err(error) = purge_once(&state).await {
             tracing::warn!(error = format!("{error:#}"), "purging the trash failed");
+        }
+        match crate::store::versions::thin(&state.platform.db).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(count = n, "thinned old auto-saved versions"),
+            Err(error) => tracing::warn!(%error, "thinning old versions failed"),
         }
     }
 }
@@ -36,6 +41,8 @@ pub(crate) async fn purge_once(state: &AppState) -> anyhow::Result<usize> {
     }
     for id in &purged {
         state.cache.invalidate(*id).await?;
+        let event = crate::events::Event::Deleted { document_id: *id };
+        crate::events::publish(&state.platform.redis, &event).await;
     }
     if !purged.is_empty() {
         tracing::info!(count = purged.len(), "purged documents from the trash");

@@ -29,6 +29,8 @@ pub(crate) struct Inner {
     pub analytics: crate::analytics::Analytics,
     pub storage: crate::storage::Storage,
     pub converter: crate::convert::Converter,
+    pub service_token: tandem_platform::internal::ServiceToken,
+    pub collab: crate::collab_client::Collab,
 }
 
 impl std::ops::Deref for AppState {
@@ -41,6 +43,12 @@ impl std::ops::Deref for AppState {
 impl HasVerifier for AppState {
     fn verifier(&self) -> &Verifier {
         &self.0.verifier
+    }
+}
+
+impl tandem_platform::internal::HasServiceToken for AppState {
+    fn service_token(&self) -> &tandem_platform::internal::ServiceToken {
+        &self.0.service_token
     }
 }
 
@@ -66,6 +74,14 @@ impl Service {
             config.analytics_queue,
             &platform.metrics,
         );
+        let service_token = tandem_platform::internal::ServiceToken::load(
+            &platform.config.services,
+            &platform.config.server.data_dir,
+        )?;
+        let collab = crate::collab_client::Collab::new(
+            platform.config.services.collab_url.clone(),
+            service_token.clone(),
+        );
         let converter = crate::convert::Converter::new(
             config.conversion_concurrency,
             std::time::Duration::from_secs(config.conversion_timeout_secs),
@@ -81,6 +97,8 @@ impl Service {
                 analytics,
                 storage,
                 converter,
+                service_token,
+                collab,
             })),
         })
     }

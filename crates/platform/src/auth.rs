@@ -9,7 +9,7 @@ mod keys;
 mod session;
 
 pub use keys::{KeySet, PublicKey};
-pub use session::{revoked_key, session_key, user_sessions_key};
+pub use session::{live_sessions, revoked_key, session_key, user_sessions_key};
 
 use crate::problem::Problem;
 use crate::redis::Redis;

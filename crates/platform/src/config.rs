@@ -247,6 +247,10 @@ pub struct ServicesConfig {
     pub documents_url: url::Url,
     /// The Collaboration Service.
     pub collab_url: url::Url,
+    /// The credential services present to each other's `/internal/` endpoints. Default:
+    /// `<data_dir>/service-token`, generated on first run (fine when every instance shares
+    /// the directory; in production set it on every instance). Secret.
+    pub internal_token: Option<SecretString>,
 }
 
 impl Default for ServicesConfig {
@@ -258,6 +262,7 @@ impl Default for ServicesConfig {
             users_url: url(8081),
             documents_url: url(8082),
             collab_url: url(8083),
+            internal_token: None,
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod error;
 pub mod extract;
 pub mod health;
 pub mod http;
+pub mod internal;
 pub mod metrics;
 pub mod pagination;
 pub mod problem;

@@ -40,6 +40,8 @@ impl Mode {
 #[derive(Debug)]
 pub struct App {
     server: Server,
+    /// The Collaboration Service, to drain its sockets on shutdown.
+    collab: Option<tandem_collab::Service>,
     /// The `server.metrics_listen` listener, when one is configured.
     metrics_server: Option<Server>,
     platform: Platform,
@@ -101,6 +103,21 @@ impl App {
                 ));
             }
         }
+        let mut collab = None;
+        if mode.runs(Mode::Collab) {
+            let verifier = verifier.clone().unwrap_or_else(|| {
+                tandem_documents::Service::remote_verifier(
+                    &platform,
+                    &config.users.issuer,
+                    &config.users.audience,
+                )
+            });
+            let service =
+                tandem_collab::Service::start(platform.clone(), config.collab.clone(), verifier)?;
+            routes = routes.merge(service.router());
+            api.merge(tandem_collab::openapi());
+            collab = Some(service);
+        }
         routes = routes.merge(openapi::router(api));
 
         let router = http::finish(routes, &platform);
@@ -127,6 +144,7 @@ impl App {
         );
         Ok(Self {
             server,
+            collab,
             metrics_server,
             platform,
         })
@@ -162,6 +180,16 @@ impl App {
         let metrics = self
             .metrics_server
             .map(|server| tokio::spawn(server.run_until(std::future::pending())));
+        // Live sockets would hold the server open until the grace period ends: close them
+        // first, with 1012, so their clients reconnect to another instance at once.
+        let collab = self.collab;
+        let shutdown = async move {
+            shutdown.await;
+            if let Some(collab) = collab {
+                collab.drain().await;
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        };
         let result = self.server.run_until(shutdown).await;
         if let Some(task) = metrics {
             task.abort();
@@ -192,6 +220,9 @@ pub async fn migrate(platform: &Platform, mode: Mode) -> anyhow::Result<()> {
     }
     if mode.runs(Mode::Documents) {
         tandem_documents::migrate(&platform.db).await?;
+    }
+    if mode.runs(Mode::Collab) {
+        tandem_collab::migrate(&platform.db).await?;
     }
     Ok(())
 }

@@ -15,6 +15,8 @@ pub struct Config {
     pub users: tandem_users::UsersConfig,
     /// `[documents]`: the Document Service.
     pub documents: tandem_documents::DocumentsConfig,
+    /// `[collab]`: the Collaboration Service.
+    pub collab: tandem_collab::CollabConfig,
 }
 
 /// The sections the services own. Extracted separately from the platform's rather than
@@ -24,6 +26,7 @@ pub struct Config {
 struct ServiceSections {
     users: tandem_users::UsersConfig,
     documents: tandem_documents::DocumentsConfig,
+    collab: tandem_collab::CollabConfig,
 }
 
 impl Config {
@@ -44,6 +47,7 @@ impl Config {
             platform,
             users: services.users,
             documents: services.documents,
+            collab: services.collab,
         })
     }
 }

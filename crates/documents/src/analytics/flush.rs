@@ -21,7 +21,10 @@ pub(crate) async fn run(state: AppState) {
     };
     let flusher = async {
         let secs = state.config.analytics_flush_secs.max(1);
-        let mut every = tokio::time::interval(Duration::from_secs(secs));
+        // The first flush comes one interval after start, not at once: a process starting
+        // next to others (a restart, a test's sibling app) has nothing of its own to flush.
+        let period = Duration::from_secs(secs);
+        let mut every = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut last_prune = tokio::time::Instant::now();
         loop {

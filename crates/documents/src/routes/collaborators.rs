@@ -43,7 +43,7 @@ pub(crate) async fn list(
     let (users, stats, present) = tokio::join!(
         state.users.many(&ids, &auth.token),
         versions::stats(db, id),
-        state.cache.editing_now(id),
+        state.collab.editing_now(id),
     );
     let users: HashMap<Uuid, _> = users
         .map_err(Error::Users)?
@@ -51,7 +51,11 @@ pub(crate) async fn list(
         .map(|u| (u.id, u))
         .collect();
     let stats: HashMap<Uuid, _> = stats?.into_iter().map(|s| (s.author_id, s)).collect();
-    let present = present.unwrap_or_default();
+    // Presence is the Collaboration Service's to know; without it, nobody is shown editing.
+    let present = present.unwrap_or_else(|error| {
+        tracing::warn!(error = %format!("{error:#}"), "could not ask collab who is editing");
+        Vec::new()
+    });
 
     let items = people
         .into_iter()
@@ -66,7 +70,7 @@ pub(crate) async fn list(
                 avatar_url: user.and_then(|u| u.avatar_url.clone()),
                 last_edit_at: stat.map(|s| s.last_edit_at),
                 edits: stat.map_or(0, |s| s.edits),
-                editing_now: present.contains(&user_id.to_string()),
+                editing_now: present.contains(&user_id),
             }
         })
         .collect();

@@ -138,12 +138,16 @@ pub(crate) async fn insert(
     let first_diff = diff::unified("", content.as_str(), "empty", "v1");
     versions::insert(
         &mut *tx,
-        document.id,
-        1,
-        title.as_str(),
-        content.as_str(),
-        owner,
-        &first_diff,
+        &versions::NewVersion {
+            document_id: document.id,
+            version: 1,
+            title: title.as_str(),
+            content: content.as_str(),
+            author_id: owner,
+            contributors: &[owner],
+            diff: &first_diff,
+            kind: versions::Kind::Edit,
+        },
     )
     .await?;
     tx.commit().await?;

@@ -243,10 +243,15 @@ pub struct VersionSummary {
     pub version: i64,
     /// Title at this version.
     pub title: String,
-    /// Who made it.
+    /// Who made it (for a saved live session: the author of its last change).
     pub author_id: Uuid,
     /// When.
     pub created_at: DateTime<Utc>,
+    /// Everyone whose changes it holds.
+    pub contributors: Vec<Uuid>,
+    /// What made it: `edit` (a REST edit), `auto` (a live session's save), `explicit` (a
+    /// save a participant asked for) or `restore`.
+    pub kind: String,
 }
 
 /// One version with its content.
@@ -264,6 +269,10 @@ pub struct VersionResponse {
     pub created_at: DateTime<Utc>,
     /// Unified diff against the previous version.
     pub diff: String,
+    /// Everyone whose changes it holds.
+    pub contributors: Vec<Uuid>,
+    /// What made it.
+    pub kind: String,
 }
 
 /// `GET /documents/{id}/diff`.

@@ -8,6 +8,7 @@ mod dto;
 mod export;
 mod get;
 mod import;
+mod internal;
 mod list;
 mod search;
 mod share;
@@ -78,6 +79,15 @@ pub(crate) fn router(state: AppState) -> Router {
             get(attachments::download).delete(attachments::delete),
         )
         .route("/documents/import", post(import::import).layer(upload_body))
+        .route("/internal/documents/{id}", get(internal::load))
+        .route(
+            "/internal/documents/{id}/access/{user_id}",
+            get(internal::access),
+        )
+        .route(
+            "/internal/documents/{id}/saves",
+            post(internal::save_session).layer(big_body),
+        )
         .with_state(state)
 }
 
@@ -108,10 +118,14 @@ pub(crate) fn router(state: AppState) -> Router {
         attachments::upload,
         attachments::list,
         attachments::download,
+        internal::access,
+        internal::load,
+        internal::save_session,
         attachments::delete,
         import::import,
     ),
-    tags((name = "documents", description = "Documents, versions, sharing and search")),
+    tags((name = "documents", description = "Documents, versions, sharing and search"),
+         (name = "internal", description = "For other services of the deployment: the service token (`services.internal_token`) instead of a user's token. Block `/internal/` at your proxy.")),
 )]
 struct Api;
 

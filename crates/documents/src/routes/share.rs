@@ -3,6 +3,7 @@ use super::dto::{Collaborator, ShareRequest};
 use crate::access;
 use crate::domain::Role;
 use crate::error::{Error, Result};
+use crate::events::{self, Event};
 use crate::state::AppState;
 use crate::store::{documents, permissions};
 use axum::extract::State;
@@ -72,6 +73,12 @@ pub(crate) async fn share(
         .analytics
         .record(id, auth.user(), crate::analytics::Kind::Share);
     access::invalidate(&state, id).await?;
+    let event = Event::AccessChanged {
+        document_id: id,
+        user_id: user.id,
+        role: Some(role),
+    };
+    events::publish(&state.platform.redis, &event).await;
     Ok(Json(Collaborator {
         user_id: user.id,
         role: role.as_str().to_owned(),
@@ -115,5 +122,11 @@ pub(crate) async fn revoke(
     }
     tx.commit().await?;
     access::invalidate(&state, id).await?;
+    let event = Event::AccessChanged {
+        document_id: id,
+        user_id,
+        role: None,
+    };
+    events::publish(&state.platform.redis, &event).await;
     Ok(StatusCode::NO_CONTENT)
 }

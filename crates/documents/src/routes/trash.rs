@@ -4,6 +4,7 @@ use super::update::respond;
 use crate::access;
 use crate::domain::Role;
 use crate::error::{Error, Result};
+use crate::events::{self, Event};
 use crate::state::AppState;
 use crate::store::documents;
 use axum::extract::State;
@@ -36,6 +37,8 @@ pub(crate) async fn delete(
     access::authorize(&state, id, auth.user(), Role::Admin).await?;
     documents::set_trashed(&state.platform.db, id, true).await?;
     access::invalidate(&state, id).await?;
+    let event = Event::Trashed { document_id: id };
+    events::publish(&state.platform.redis, &event).await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -100,6 +103,8 @@ pub(crate) async fn restore(
     }
     documents::set_trashed(&state.platform.db, id, false).await?;
     access::invalidate(&state, id).await?;
+    let event = Event::Restored { document_id: id };
+    events::publish(&state.platform.redis, &event).await;
     let document = documents::get(&state.platform.db, id)
         .await?
         .ok_or(Error::NotFound)?;

@@ -1,6 +1,6 @@
 use super::Auth;
 use super::dto::{DiffQuery, DiffResponse, PageQuery, VersionResponse, VersionSummary};
-use super::update::{respond, save};
+use super::update::{Edit, respond, save};
 use crate::access;
 use crate::diff;
 use crate::domain::Role;
@@ -48,6 +48,8 @@ pub(crate) async fn list(
             title: v.title,
             author_id: v.author_id,
             created_at: v.created_at,
+            contributors: v.contributors,
+            kind: v.kind,
         },
     )))
 }
@@ -83,6 +85,8 @@ pub(crate) async fn get(
         author_id: v.author_id,
         created_at: v.created_at,
         diff: v.diff,
+        contributors: v.contributors,
+        kind: v.kind,
     }))
 }
 
@@ -114,11 +118,16 @@ pub(crate) async fn restore(
     let current = documents::get(db, id).await?.ok_or(Error::NotFound)?;
     let saved = save(
         &state,
-        id,
-        auth.user(),
-        current.version,
-        Some(&old.title),
-        Some(&old.content),
+        Edit {
+            id,
+            editor: auth.user(),
+            base: current.version,
+            title: Some(&old.title),
+            content: Some(&old.content),
+            kind: versions::Kind::Restore,
+            contributors: &[],
+            edited_at: None,
+        },
     )
     .await?;
     Ok(respond(saved, role))

@@ -104,10 +104,12 @@ pub async fn update(
     content: &str,
     version: i64,
     editor: Uuid,
+    edited_at: Option<DateTime<Utc>>,
 ) -> sqlx::Result<Document> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "UPDATE documents.documents
-         SET title = $2, content = $3, version = $4, last_editor_id = $5, updated_at = now()
+         SET title = $2, content = $3, version = $4, last_editor_id = $5,
+             updated_at = COALESCE($6, now())
          WHERE id = $1 RETURNING {COLUMNS}"
     )))
     .bind(id)
@@ -115,6 +117,7 @@ pub async fn update(
     .bind(content)
     .bind(version)
     .bind(editor)
+    .bind(edited_at)
     .fetch_one(db)
     .await
 }

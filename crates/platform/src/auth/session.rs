@@ -29,3 +29,19 @@ pub(super) async fn is_live(redis: &Redis, session_id: Uuid) -> redis::RedisResu
         .await?;
     Ok(exists && !revoked)
 }
+
+/// Which of `session_ids` are live, in order, in one round trip (for services that keep
+/// long-lived connections and re-check their sessions periodically).
+pub async fn live_sessions(redis: &Redis, session_ids: &[Uuid]) -> redis::RedisResult<Vec<bool>> {
+    if session_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut pipe = redis::pipe();
+    for id in session_ids {
+        pipe.exists(session_key(redis, *id))
+            .exists(revoked_key(redis, *id));
+    }
+    let mut conn = redis.conn();
+    let flags: Vec<bool> = pipe.query_async(&mut conn).await?;
+    Ok(flags.chunks(2).map(|pair| pair[0] && !pair[1]).collect())
+}

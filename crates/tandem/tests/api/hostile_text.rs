@@ -35,6 +35,10 @@ struct Case {
 fn cases(spec: &Value, document_id: &str, user_id: &str) -> Vec<Case> {
     let mut cases = Vec::new();
     for (template, operations) in spec["paths"].as_object().unwrap() {
+        // Internal endpoints take the service token, not a user's: tested on their own.
+        if template.starts_with("/internal/") {
+            continue;
+        }
         let path = template
             .replace("{attachment_id}", &uuid::Uuid::now_v7().to_string())
             .replace("{n}", "1")

@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod collab;
 mod config;
 mod documents;
 mod foundation;

@@ -1,0 +1,246 @@
+//! The other services, seen from collab: the Document Service's internal endpoints (with the
+//! service token) and the User Service's lookups (with the joining user's own token).
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+use tandem_platform::internal::ServiceToken;
+use uuid::Uuid;
+
+/// A role on a document, weakest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Sees and follows, sends cursors.
+    Read,
+    /// Edits.
+    Write,
+    /// Edits and manages.
+    Admin,
+    /// Owns.
+    Owner,
+}
+
+impl Role {
+    /// Whether the role may send changes.
+    pub fn can_write(self) -> bool {
+        self >= Role::Write
+    }
+
+    /// As the protocol spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Read => "read",
+            Role::Write => "write",
+            Role::Admin => "admin",
+            Role::Owner => "owner",
+        }
+    }
+}
+
+/// A user's access to a document.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Access {
+    /// Their role.
+    pub role: Role,
+    /// The title.
+    pub title: String,
+    /// The current version.
+    pub version: i64,
+}
+
+/// A document's content and version.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Loaded {
+    /// Title.
+    pub title: String,
+    /// Content.
+    pub content: String,
+    /// Current version.
+    pub version: i64,
+    /// Who made the last change.
+    pub last_editor_id: Uuid,
+}
+
+/// A save to make.
+#[derive(Debug, Clone, Serialize)]
+pub struct Save {
+    /// The version last saved or loaded.
+    pub base_version: i64,
+    /// The text.
+    pub content: String,
+    /// Whose ops it holds.
+    pub contributors: Vec<Uuid>,
+    /// The last op's author.
+    pub last_editor_id: Uuid,
+    /// The last op's time.
+    pub edited_at: chrono::DateTime<chrono::Utc>,
+    /// Asked for by a participant.
+    pub explicit: bool,
+}
+
+/// What a save did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Saved {
+    /// Saved as this version.
+    Version {
+        /// The version.
+        version: i64,
+        /// When.
+        saved_at: chrono::DateTime<chrono::Utc>,
+    },
+    /// The document moved past the base version: merge first.
+    Conflict,
+    /// The document is gone (trash or deleted).
+    Gone,
+}
+
+#[derive(Deserialize)]
+struct SaveResponse {
+    version: i64,
+    saved_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// The Document Service's internal endpoints.
+#[derive(Debug, Clone)]
+pub struct Documents {
+    base: url::Url,
+    http: reqwest::Client,
+    token: ServiceToken,
+}
+
+impl Documents {
+    /// A client for the Document Service at `base`.
+    pub fn new(base: url::Url, token: ServiceToken) -> Self {
+        Self {
+            base,
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(10))
+                .build()
+                .unwrap_or_default(),
+            token,
+        }
+    }
+
+    fn request(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+    ) -> anyhow::Result<reqwest::RequestBuilder> {
+        let url = self
+            .base
+            .join(path)
+            .context("building a Document Service URL")?;
+        Ok(self
+            .http
+            .request(method, url)
+            .bearer_auth(self.token.expose()))
+    }
+
+    /// `user_id`'s access to `document`, or `None` if they have none (or it is gone).
+    pub async fn access(&self, document: Uuid, user_id: Uuid) -> anyhow::Result<Option<Access>> {
+        let response = self
+            .request(
+                reqwest::Method::GET,
+                &format!("internal/documents/{document}/access/{user_id}"),
+            )?
+            .timeout(Duration::from_secs(5))
+            .send()
+            .await
+            .context("asking the Document Service for a role")?;
+        match response.status() {
+            reqwest::StatusCode::NOT_FOUND => Ok(None),
+            status if status.is_success() => Ok(Some(response.json().await?)),
+            status => anyhow::bail!("the Document Service answered {status}"),
+        }
+    }
+
+    /// `document` with its content, or `None` if it is gone.
+    pub async fn load(&self, document: Uuid) -> anyhow::Result<Option<Loaded>> {
+        let response = self
+            .request(
+                reqwest::Method::GET,
+                &format!("internal/documents/{document}"),
+            )?
+            .send()
+            .await
+            .context("loading a document from the Document Service")?;
+        match response.status() {
+            reqwest::StatusCode::NOT_FOUND => Ok(None),
+            status if status.is_success() => Ok(Some(response.json().await?)),
+            status => anyhow::bail!("the Document Service answered {status}"),
+        }
+    }
+
+    /// Saves `save` as a new version of `document`.
+    pub async fn save(&self, document: Uuid, save: &Save) -> anyhow::Result<Saved> {
+        let response = self
+            .request(
+                reqwest::Method::POST,
+                &format!("internal/documents/{document}/saves"),
+            )?
+            .json(save)
+            .send()
+            .await
+            .context("saving into the Document Service")?;
+        match response.status() {
+            reqwest::StatusCode::NOT_FOUND => Ok(Saved::Gone),
+            reqwest::StatusCode::CONFLICT => Ok(Saved::Conflict),
+            status if status.is_success() => {
+                let saved: SaveResponse = response.json().await?;
+                Ok(Saved::Version {
+                    version: saved.version,
+                    saved_at: saved.saved_at,
+                })
+            }
+            status => anyhow::bail!("the Document Service answered {status}"),
+        }
+    }
+}
+
+/// The User Service's lookups.
+#[derive(Debug, Clone)]
+pub struct Users {
+    base: url::Url,
+    http: reqwest::Client,
+}
+
+#[derive(Deserialize)]
+struct PublicUser {
+    display_name: String,
+}
+
+impl Users {
+    /// A client for the User Service at `base`.
+    pub fn new(base: url::Url) -> Self {
+        Self {
+            base,
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(5))
+                .build()
+                .unwrap_or_default(),
+        }
+    }
+
+    /// `user_id`'s display name, asked with their own (just verified) token.
+    pub async fn display_name(&self, user_id: Uuid, token: &str) -> anyhow::Result<Option<String>> {
+        let url = self
+            .base
+            .join(&format!("users/{user_id}"))
+            .context("building a User Service URL")?;
+        let response = self
+            .http
+            .get(url)
+            .bearer_auth(token)
+            .send()
+            .await
+            .context("asking the User Service for a display name")?;
+        match response.status() {
+            reqwest::StatusCode::NOT_FOUND => Ok(None),
+            status if status.is_success() => {
+                Ok(Some(response.json::<PublicUser>().await?.display_name))
+            }
+            status => anyhow::bail!("the User Service answered {status}"),
+        }
+    }
+}

@@ -1,0 +1,56 @@
+//! The Collaboration Service, through real WebSockets against real PostgreSQL and Redis.
+
+pub mod client;
+
+mod basics;
+
+use crate::helpers::{TestApp, Tokens};
+use client::Editor;
+use serde_json::Value;
+
+/// An app tuned for collaboration tests: quick saves and checks.
+pub async fn collab_app() -> TestApp {
+    TestApp::spawn_with(|c| {
+        c.collab.save_debounce_ms = 200;
+        c.collab.session_check_secs = 1;
+        c.collab.auth_timeout_secs = 1;
+    })
+    .await
+}
+
+/// Ada owns a document with `content`; Grace may write it.
+pub struct Pair {
+    pub app: TestApp,
+    pub ada: Tokens,
+    pub grace: Tokens,
+    pub doc: String,
+}
+
+pub async fn shared_document(app: TestApp, content: &str) -> Pair {
+    let ada = app.signed_up("ada").await;
+    let grace = app.signed_up("grace").await;
+    let doc: Value = app.create_document(&ada.access, "Plan", content).await;
+    let doc = doc["id"].as_str().unwrap().to_owned();
+    assert!(
+        app.share(&ada.access, &doc, "grace", "write")
+            .await
+            .status()
+            .is_success()
+    );
+    Pair {
+        app,
+        ada,
+        grace,
+        doc,
+    }
+}
+
+impl Pair {
+    pub async fn ada(&self) -> Editor {
+        Editor::connect(&self.app.address, &self.doc, &self.ada.access, "ada").await
+    }
+
+    pub async fn grace(&self) -> Editor {
+        Editor::connect(&self.app.address, &self.doc, &self.grace.access, "grace").await
+    }
+}
