@@ -50,13 +50,24 @@ impl Bucket {
     }
 }
 
-async fn close(sink: &mut Sink, hub: &Hub, reason: Close) {
+/// Sends the close frame, then reads (and ignores) what the client still sends until it
+/// answers the close, for up to a second: dropping a socket with unread input makes TCP
+/// reset it, and the client would lose the close frame and its code.
+async fn close(sink: &mut Sink, stream: &mut Stream, hub: &Hub, reason: Close) {
     hub.metrics.closed(reason);
     let frame = CloseFrame {
         code: reason.code(),
         reason: Utf8Bytes::from_static(reason.reason()),
     };
     let _ = sink.send(Message::Close(Some(frame))).await;
+    let _ = tokio::time::timeout(Duration::from_secs(1), async {
+        while let Some(Ok(message)) = stream.next().await {
+            if matches!(message, Message::Close(_)) {
+                break;
+            }
+        }
+    })
+    .await;
     let _ = sink.close().await;
 }
 
@@ -72,37 +83,37 @@ pub async fn serve(hub: Arc<Hub>, doc: Uuid, socket: WebSocket, bearer: Option<S
     let (mut sink, mut stream) = socket.split();
     let timeout = Duration::from_secs(hub.config.auth_timeout_secs);
     let auth = match tokio::time::timeout(timeout, stream.next()).await {
-        Err(_) => return close(&mut sink, &hub, Close::AuthTimeout).await,
+        Err(_) => return close(&mut sink, &mut stream, &hub, Close::AuthTimeout).await,
         Ok(None) | Ok(Some(Ok(Message::Close(_)))) => return,
         Ok(Some(Err(error))) => {
             if too_large(error) {
-                close(&mut sink, &hub, Close::MessageTooLarge).await;
+                close(&mut sink, &mut stream, &hub, Close::MessageTooLarge).await;
             }
             return;
         }
         Ok(Some(Ok(Message::Text(text)))) => match ClientMsg::parse(&text) {
             Ok(ClientMsg::Auth(auth)) => auth,
-            Ok(_) => return close(&mut sink, &hub, Close::Unauthorized).await,
-            Err(_) => return close(&mut sink, &hub, Close::BadRequest).await,
+            Ok(_) => return close(&mut sink, &mut stream, &hub, Close::Unauthorized).await,
+            Err(_) => return close(&mut sink, &mut stream, &hub, Close::BadRequest).await,
         },
-        Ok(Some(Ok(_))) => return close(&mut sink, &hub, Close::BadRequest).await,
+        Ok(Some(Ok(_))) => return close(&mut sink, &mut stream, &hub, Close::BadRequest).await,
     };
     let Some(token) = auth.token.clone().or(bearer) else {
-        return close(&mut sink, &hub, Close::Unauthorized).await;
+        return close(&mut sink, &mut stream, &hub, Close::Unauthorized).await;
     };
     let caller = match hub.verifier.verify(&token).await {
         Ok(caller) => caller,
         Err(tandem_platform::auth::AuthError::Unavailable(_)) => {
-            return close(&mut sink, &hub, Close::TryAgainLater).await;
+            return close(&mut sink, &mut stream, &hub, Close::TryAgainLater).await;
         }
-        Err(_) => return close(&mut sink, &hub, Close::Unauthorized).await,
+        Err(_) => return close(&mut sink, &mut stream, &hub, Close::Unauthorized).await,
     };
     let role = match hub.documents.access(doc, caller.user_id).await {
         Ok(Some(access)) => access.role,
-        Ok(None) => return close(&mut sink, &hub, Close::NotFound).await,
+        Ok(None) => return close(&mut sink, &mut stream, &hub, Close::NotFound).await,
         Err(error) => {
             tracing::warn!(error = %format!("{error:#}"), "cannot check a document role");
-            return close(&mut sink, &hub, Close::TryAgainLater).await;
+            return close(&mut sink, &mut stream, &hub, Close::TryAgainLater).await;
         }
     };
     let display_name = hub
@@ -121,7 +132,7 @@ pub async fn serve(hub: Arc<Hub>, doc: Uuid, socket: WebSocket, bearer: Option<S
     );
     async move {
         if let Err(reason) = hub.register(caller.user_id, caller.session_id, doc, conn_id) {
-            return close(&mut sink, &hub, reason).await;
+            return close(&mut sink, &mut stream, &hub, reason).await;
         }
         let (out, out_rx) = mpsc::channel(hub.config.outgoing_queue.max(16));
         let (close_tx, close_rx) = watch::channel(None);
@@ -149,11 +160,11 @@ pub async fn serve(hub: Arc<Hub>, doc: Uuid, socket: WebSocket, bearer: Option<S
                 .await;
                 let _ = handle.tx.send(Command::Leave(conn_id)).await;
                 if let Some(reason) = reason {
-                    close(&mut sink, &hub, reason).await;
+                    close(&mut sink, &mut stream, &hub, reason).await;
                 }
                 tracing::info!(reason = reason.map(Close::reason), "left");
             }
-            Err(reason) => close(&mut sink, &hub, reason).await,
+            Err(reason) => close(&mut sink, &mut stream, &hub, reason).await,
         }
         hub.unregister(caller.user_id, caller.session_id, doc, conn_id);
     }

@@ -212,6 +212,8 @@ impl Actor {
             presence_refreshed: long_ago,
             access_checked: now,
         };
+        // Who is already here on other instances, for the first welcome.
+        actor.sync_remote_presence().await;
         if let Some((version, content, author)) = opened.merge {
             actor.merge_outside_change(version, &content, author).await;
         }

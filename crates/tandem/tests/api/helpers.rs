@@ -347,6 +347,67 @@ impl TestApp {
     }
 }
 
+/// Another instance of the same deployment as a [`TestApp`] (same database, Redis prefix
+/// and data directory), running on a runtime of its own so that it can be killed outright:
+/// every task, socket and lease renewal stops at once, as when a process dies.
+pub struct Instance {
+    pub address: String,
+    kill: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Instance {
+    /// Ends the instance abruptly (no close frames, no final save).
+    pub fn kill(&mut self) {
+        if let Some(kill) = self.kill.take() {
+            let _ = kill.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+#[allow(dead_code)]
+impl TestApp {
+    /// A second instance sharing this app's database, Redis and data directory.
+    pub async fn spawn_instance(&self) -> Instance {
+        let config = self.config.clone();
+        let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
+        let (kill_tx, kill_rx) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                let app = App::build(config, Mode::All)
+                    .await
+                    .expect("the instance builds");
+                let _ = ready_tx.send(app.port());
+                tokio::select! {
+                    _ = app.run_until(std::future::pending()) => {}
+                    _ = kill_rx => {}
+                }
+            });
+            runtime.shutdown_background();
+        });
+        let port = ready_rx.await.expect("the instance starts");
+        Instance {
+            address: format!("http://127.0.0.1:{port}"),
+            kill: Some(kill_tx),
+            thread: Some(thread),
+        }
+    }
+}
+
 /// A signed-in user.
 #[derive(Debug, Clone)]
 pub struct Tokens {

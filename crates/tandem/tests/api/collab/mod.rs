@@ -3,6 +3,10 @@
 pub mod client;
 
 mod basics;
+mod durability;
+mod errors;
+mod instances;
+mod lifecycle;
 
 use crate::helpers::{TestApp, Tokens};
 use client::Editor;
@@ -52,5 +56,38 @@ impl Pair {
 
     pub async fn grace(&self) -> Editor {
         Editor::connect(&self.app.address, &self.doc, &self.grace.access, "grace").await
+    }
+}
+
+/// Pumps every editor until all are synchronized at one revision (or fails after
+/// `client::PATIENCE`), and returns their common text.
+pub async fn converge(editors: &mut [&mut Editor]) -> String {
+    let deadline = tokio::time::Instant::now() + client::PATIENCE;
+    loop {
+        for editor in editors.iter_mut() {
+            editor.pump(std::time::Duration::from_millis(20)).await;
+        }
+        let first = &editors[0];
+        let agreed = editors
+            .iter()
+            .all(|e| e.synchronized() && e.revision == first.revision && e.text == first.text);
+        if agreed {
+            return first.text.clone();
+        }
+        if tokio::time::Instant::now() > deadline {
+            let states: Vec<String> = editors
+                .iter()
+                .map(|e| {
+                    format!(
+                        "{}: rev {} sync {} {:?}",
+                        e.name,
+                        e.revision,
+                        e.synchronized(),
+                        e.text
+                    )
+                })
+                .collect();
+            panic!("the editors did not converge: {states:#?}");
+        }
     }
 }
