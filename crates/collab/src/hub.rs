@@ -116,7 +116,11 @@ impl Hub {
     pub fn open(self: &Arc<Self>, doc: Uuid) -> Result<Handle, Close> {
         let mut actors = Self::lock(&self.actors);
         if let Some(handle) = actors.get(&doc) {
-            return Ok(handle.clone());
+            // A stopped actor (it panicked, say) is replaced rather than asked again.
+            if !handle.tx.is_closed() {
+                return Ok(handle.clone());
+            }
+            actors.remove(&doc);
         }
         if actors.len() >= self.config.max_open_documents {
             return Err(Close::TryAgainLater);
@@ -128,7 +132,18 @@ impl Hub {
             generation,
         };
         actors.insert(doc, handle.clone());
-        tokio::spawn(Actor::run(self.clone(), doc, tx, rx, generation));
+        let hub = self.clone();
+        tokio::spawn(async move {
+            use futures::FutureExt;
+            let run =
+                std::panic::AssertUnwindSafe(Actor::run(hub.clone(), doc, tx, rx, generation));
+            if run.catch_unwind().await.is_err() {
+                // A bug: its sockets see their actor gone and close with 1012; the next
+                // join opens the document afresh from PostgreSQL.
+                tracing::error!(document_id = %doc, "a document actor panicked");
+                hub.forget(doc, generation);
+            }
+        });
         Ok(handle)
     }
 

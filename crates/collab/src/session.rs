@@ -15,6 +15,9 @@ use tracing::Instrument;
 use uuid::Uuid;
 
 type Sink = SplitSink<WebSocket, Message>;
+
+/// A client that takes no data for this long while the server writes is a slow consumer.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
 type Stream = SplitStream<WebSocket>;
 
 /// A token bucket: `rate` per second, up to `burst` at once.
@@ -59,7 +62,7 @@ async fn close(sink: &mut Sink, stream: &mut Stream, hub: &Hub, reason: Close) {
         code: reason.code(),
         reason: Utf8Bytes::from_static(reason.reason()),
     };
-    let _ = sink.send(Message::Close(Some(frame))).await;
+    let _ = tokio::time::timeout(WRITE_TIMEOUT, sink.send(Message::Close(Some(frame)))).await;
     let _ = tokio::time::timeout(Duration::from_secs(1), async {
         while let Some(Ok(message)) = stream.next().await {
             if matches!(message, Message::Close(_)) {
@@ -68,7 +71,7 @@ async fn close(sink: &mut Sink, stream: &mut Stream, hub: &Hub, reason: Close) {
         }
     })
     .await;
-    let _ = sink.close().await;
+    let _ = tokio::time::timeout(Duration::from_secs(1), sink.close()).await;
 }
 
 fn too_large(error: axum::Error) -> bool {
@@ -273,17 +276,20 @@ impl Connection<'_> {
                 }
                 frame = out_rx.recv() => {
                     let frame = frame?;
-                    if sink.feed(Message::Text(frame)).await.is_err() {
-                        return None;
-                    }
-                    // Everything else already queued goes out with the same flush.
-                    while let Ok(more) = out_rx.try_recv() {
-                        if sink.feed(Message::Text(more)).await.is_err() {
-                            return None;
+                    let written = tokio::time::timeout(WRITE_TIMEOUT, async {
+                        sink.feed(Message::Text(frame)).await?;
+                        // Everything else already queued goes out with the same flush.
+                        while let Ok(more) = out_rx.try_recv() {
+                            sink.feed(Message::Text(more)).await?;
                         }
-                    }
-                    if sink.flush().await.is_err() {
-                        return None;
+                        sink.flush().await
+                    })
+                    .await;
+                    match written {
+                        Ok(Ok(())) => {}
+                        Ok(Err(_)) => return None,
+                        // The client stopped reading: its socket buffers are full.
+                        Err(_) => return Some(Close::SlowConsumer),
                     }
                 }
                 changed = close_rx.changed() => {
@@ -304,8 +310,10 @@ impl Connection<'_> {
                         return Some(Close::Unresponsive);
                     }
                     unanswered_pings += 1;
-                    if sink.send(Message::Ping(bytes::Bytes::new())).await.is_err() {
-                        return None;
+                    match tokio::time::timeout(WRITE_TIMEOUT, sink.send(Message::Ping(bytes::Bytes::new()))).await {
+                        Ok(Ok(())) => {}
+                        Ok(Err(_)) => return None,
+                        Err(_) => return Some(Close::SlowConsumer),
                     }
                 }
                 _ = async {

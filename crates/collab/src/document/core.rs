@@ -227,7 +227,7 @@ impl Core {
     /// memory window, as an inclusive revision range, if there are any.
     pub fn missing_history(&self, base: u64) -> Option<(u64, u64)> {
         let start = self.window_start();
-        (base + 1 < start && base < self.revision).then(|| (base + 1, start - 1))
+        (base < self.revision && base.saturating_add(1) < start).then(|| (base + 1, start - 1))
     }
 
     /// Accepts `change` (or recognises it as a re-send). `older` holds the committed ops
@@ -423,7 +423,7 @@ impl Core {
 
     /// The committed entries after `revision`, if the memory window still holds them all.
     pub fn since(&self, revision: u64) -> Option<Vec<Entry>> {
-        if revision > self.revision || revision + 1 < self.window_start() {
+        if revision > self.revision || revision.saturating_add(1) < self.window_start() {
             return None;
         }
         Some(
@@ -454,7 +454,7 @@ impl Core {
             self.cursors.remove(&session);
             return Ok(None);
         };
-        let moved = if revision + 1 >= self.window_start() {
+        let moved = if revision.saturating_add(1) >= self.window_start() {
             let start_len = self
                 .window
                 .iter()

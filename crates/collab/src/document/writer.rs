@@ -142,6 +142,18 @@ impl Actor {
             self.answer(&origin, author.client_id, answer);
             return;
         }
+        if base > self.core.revision() {
+            let message = format!(
+                "revision {base} is newer than the document's {}",
+                self.core.revision()
+            );
+            self.answer(
+                &origin,
+                author.client_id,
+                error_answer(ErrorCode::InvalidRevision, message, seq, None),
+            );
+            return;
+        }
         let change = Change {
             author,
             base,

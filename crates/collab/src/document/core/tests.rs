@@ -456,3 +456,15 @@ fn clients_following_the_protocol_converge_whatever_the_interleaving() {
         assert_eq!(replay.to_string(), server, "seed {seed}");
     }
 }
+
+#[test]
+fn revisions_at_the_edge_of_u64_are_refused_not_overflowed() {
+    let mut core = Core::new("abc", 3, 2, LIMIT);
+    assert_eq!(core.missing_history(u64::MAX), None);
+    assert!(core.since(u64::MAX).is_none());
+    assert!(core.set_cursor(Uuid::nil(), u64::MAX, None).is_err());
+    assert!(matches!(
+        core.submit(change(1, u64::MAX, u64::MAX, r#"[3,"x"]"#), &[]),
+        Err(Refusal::FutureRevision { .. })
+    ));
+}

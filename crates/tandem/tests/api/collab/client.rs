@@ -447,10 +447,24 @@ impl Editor {
                     "{}: the connection ended while waiting for {what}",
                     self.name
                 ),
-                Err(_) => panic!(
-                    "{}: timed out waiting for {what}; text {:?}, revision {}, pending {:?}, closed {:?}, events {:?}",
-                    self.name, self.text, self.revision, self.inflight, self.closed, self.events
-                ),
+                Err(_) => {
+                    let short = |t: &str| t.chars().take(200).collect::<String>();
+                    let events: Vec<String> = self
+                        .events
+                        .iter()
+                        .rev()
+                        .take(5)
+                        .map(|e| short(&e.to_string()))
+                        .collect();
+                    panic!(
+                        "{}: timed out waiting for {what}; text {:?}, revision {}, pending {}, closed {:?}, last events {events:?}",
+                        self.name,
+                        short(&self.text),
+                        self.revision,
+                        self.inflight.is_some(),
+                        self.closed,
+                    )
+                }
             }
         }
     }

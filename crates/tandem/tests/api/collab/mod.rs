@@ -3,10 +3,13 @@
 pub mod client;
 
 mod basics;
+mod concurrency;
 mod durability;
 mod errors;
-mod instances;
+mod fuzz;
+pub mod instances;
 mod lifecycle;
+mod outages;
 
 use crate::helpers::{TestApp, Tokens};
 use client::Editor;
