@@ -10,6 +10,7 @@ mod fuzz;
 pub mod instances;
 mod lifecycle;
 mod outages;
+mod service;
 
 use crate::helpers::{TestApp, Tokens};
 use client::Editor;

@@ -162,3 +162,60 @@ async fn diffs_and_versions_that_do_not_exist_are_4xx_naming_the_field() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn auto_saves_are_thinned_as_they_age_and_everything_else_is_kept() {
+    let app = TestApp::spawn().await;
+    let ada = app.signed_up("ada").await;
+    let doc = app.create_document(&ada.access, "Busy", "v1").await;
+    let id: uuid::Uuid = doc["id"].as_str().unwrap().parse().unwrap();
+    let author: uuid::Uuid = ada.user_id.parse().unwrap();
+    // Versions 2..: (age, kind). Three auto-saves in one hour two days ago, two in one day
+    // two months ago, a restore among them, and recent auto-saves.
+    // Times are inside one day or one hour whatever the clock says now.
+    let day = "date_trunc('day', now()) - interval '60 days'";
+    let hour = "date_trunc('hour', now()) - interval '2 days'";
+    let history = [
+        (format!("{day} + interval '1 hour'"), "auto"),
+        (format!("{day} + interval '2 hours'"), "auto"),
+        (format!("{day} + interval '3 hours'"), "restore"),
+        (format!("{hour} + interval '10 minutes'"), "auto"),
+        (format!("{hour} + interval '20 minutes'"), "auto"),
+        (format!("{hour} + interval '30 minutes'"), "auto"),
+        ("now() - interval '2 hours'".to_owned(), "auto"),
+        ("now() - interval '1 hour'".to_owned(), "auto"),
+    ];
+    for (i, (at, kind)) in history.iter().enumerate() {
+        let version = i as i64 + 2;
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO documents.versions
+                 (document_id, version, title, content, author_id, diff, contributors, kind, created_at)
+             VALUES ($1, $2, 'Busy', 'x', $3, '', ARRAY[$3], '{kind}', {at})"
+        )))
+        .bind(id)
+        .bind(version)
+        .bind(author)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    }
+    sqlx::query("UPDATE documents.documents SET version = 9 WHERE id = $1")
+        .bind(id)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let removed = tandem_documents::store::versions::thin(&app.db)
+        .await
+        .unwrap();
+    let kept: Vec<i64> = sqlx::query_scalar(
+        "SELECT version FROM documents.versions WHERE document_id = $1 ORDER BY version",
+    )
+    .bind(id)
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    // Old day: the last auto-save of the day (3) stays, 2 goes; the restore (4) stays.
+    // Two days ago, in one hour: only the last (7) stays. The last day stays whole.
+    assert_eq!(kept, [1, 3, 4, 7, 8, 9]);
+    assert_eq!(removed, 3);
+}
