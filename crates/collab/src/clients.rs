@@ -101,12 +101,18 @@ struct SaveResponse {
     saved_at: chrono::DateTime<chrono::Utc>,
 }
 
+/// Calls in flight to another service at once, per instance: a reconnect storm of
+/// thousands of sockets must not become thousands of simultaneous requests (and their
+/// buffers) against the Document Service.
+const CONCURRENT_CALLS: usize = 32;
+
 /// The Document Service's internal endpoints.
 #[derive(Debug, Clone)]
 pub struct Documents {
     base: url::Url,
     http: reqwest::Client,
     token: ServiceToken,
+    calls: std::sync::Arc<tokio::sync::Semaphore>,
 }
 
 impl Documents {
@@ -115,11 +121,21 @@ impl Documents {
         Self {
             base,
             http: reqwest::Client::builder()
+                // A burst of calls must not leave thousands of idle connections behind.
+                .pool_max_idle_per_host(16)
                 .timeout(Duration::from_secs(10))
                 .build()
                 .unwrap_or_default(),
             token,
+            calls: std::sync::Arc::new(tokio::sync::Semaphore::new(CONCURRENT_CALLS)),
         }
+    }
+
+    async fn slot(&self) -> tokio::sync::SemaphorePermit<'_> {
+        self.calls
+            .acquire()
+            .await
+            .expect("the semaphore is never closed")
     }
 
     fn request(
@@ -139,6 +155,7 @@ impl Documents {
 
     /// `user_id`'s access to `document`, or `None` if they have none (or it is gone).
     pub async fn access(&self, document: Uuid, user_id: Uuid) -> anyhow::Result<Option<Access>> {
+        let _slot = self.slot().await;
         let response = self
             .request(
                 reqwest::Method::GET,
@@ -157,6 +174,7 @@ impl Documents {
 
     /// `document` with its content, or `None` if it is gone.
     pub async fn load(&self, document: Uuid) -> anyhow::Result<Option<Loaded>> {
+        let _slot = self.slot().await;
         let response = self
             .request(
                 reqwest::Method::GET,
@@ -174,6 +192,7 @@ impl Documents {
 
     /// Saves `save` as a new version of `document`.
     pub async fn save(&self, document: Uuid, save: &Save) -> anyhow::Result<Saved> {
+        let _slot = self.slot().await;
         let response = self
             .request(
                 reqwest::Method::POST,
@@ -198,11 +217,20 @@ impl Documents {
     }
 }
 
+/// How long a display name is reused before it is asked for again.
+const NAME_TTL: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// The User Service's lookups.
 #[derive(Debug, Clone)]
 pub struct Users {
     base: url::Url,
     http: reqwest::Client,
+    calls: std::sync::Arc<tokio::sync::Semaphore>,
+    /// Display names by user, with when they were fetched: a user opening many documents
+    /// (or many tabs) is looked up once a minute, not once per socket.
+    names: std::sync::Arc<
+        std::sync::Mutex<std::collections::HashMap<Uuid, (String, std::time::Instant)>>,
+    >,
 }
 
 #[derive(Deserialize)]
@@ -216,14 +244,55 @@ impl Users {
         Self {
             base,
             http: reqwest::Client::builder()
+                // A burst of calls must not leave thousands of idle connections behind.
+                .pool_max_idle_per_host(16)
                 .timeout(Duration::from_secs(5))
                 .build()
                 .unwrap_or_default(),
+            calls: std::sync::Arc::new(tokio::sync::Semaphore::new(CONCURRENT_CALLS)),
+            names: std::sync::Arc::default(),
         }
     }
 
     /// `user_id`'s display name, asked with their own (just verified) token.
     pub async fn display_name(&self, user_id: Uuid, token: &str) -> anyhow::Result<Option<String>> {
+        let cached = {
+            let names = self
+                .names
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            names
+                .get(&user_id)
+                .filter(|(_, at)| at.elapsed() < NAME_TTL)
+                .map(|(name, _)| name.clone())
+        };
+        if cached.is_some() {
+            return Ok(cached);
+        }
+        let name = self.fetch_display_name(user_id, token).await?;
+        if let Some(name) = &name {
+            let mut names = self
+                .names
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if names.len() > 100_000 {
+                names.clear();
+            }
+            names.insert(user_id, (name.clone(), std::time::Instant::now()));
+        }
+        Ok(name)
+    }
+
+    async fn fetch_display_name(
+        &self,
+        user_id: Uuid,
+        token: &str,
+    ) -> anyhow::Result<Option<String>> {
+        let _slot = self
+            .calls
+            .acquire()
+            .await
+            .expect("the semaphore is never closed");
         let url = self
             .base
             .join(&format!("users/{user_id}"))

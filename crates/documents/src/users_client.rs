@@ -33,6 +33,8 @@ impl Users {
         Self {
             base,
             http: reqwest::Client::builder()
+                // A burst of calls must not leave thousands of idle connections behind.
+                .pool_max_idle_per_host(16)
                 .timeout(Duration::from_secs(5))
                 .build()
                 .unwrap_or_default(),

@@ -70,7 +70,13 @@ impl Server {
         let app = self
             .router
             .into_make_service_with_connect_info::<SocketAddr>();
-        let serve = axum::serve(self.listener, app).with_graceful_shutdown(async move {
+        // No Nagle: a WebSocket message or a small response must not wait up to 40 ms for
+        // the peer's delayed ACK before it leaves.
+        use axum::serve::ListenerExt;
+        let listener = self.listener.tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
+        let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
             shutdown.await;
             tracing::info!("shutdown requested; finishing in-flight requests");
             let _ = signalled_tx.send(());
