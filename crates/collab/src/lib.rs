@@ -16,6 +16,7 @@ mod events;
 pub mod fanout;
 pub mod hub;
 pub mod metrics;
+mod outbox;
 pub mod presence;
 pub mod protocol;
 mod retention;

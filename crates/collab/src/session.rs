@@ -4,13 +4,13 @@
 
 use crate::document::actor::{Command, Conn, Handle};
 use crate::hub::Hub;
+use crate::outbox::Next;
 use crate::protocol::{AuthMsg, ClientMsg, Close, ErrorCode, Selection, ServerMsg};
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures::stream::{SplitSink, SplitStream};
 use futures::{SinkExt, StreamExt};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::{mpsc, watch};
 use tracing::Instrument;
 use uuid::Uuid;
 
@@ -81,42 +81,50 @@ fn too_large(error: axum::Error) -> bool {
         .is_ok_and(|e| matches!(*e, tungstenite::Error::Capacity(_)))
 }
 
-/// Serves one socket on `doc` until it closes. `bearer` is a token sent on the upgrade.
-pub async fn serve(hub: Arc<Hub>, doc: Uuid, socket: WebSocket, bearer: Option<String>) {
-    let (mut sink, mut stream) = socket.split();
+/// Who a socket belongs to, once its `auth` has been checked.
+struct Admitted {
+    user_id: Uuid,
+    login_session: Uuid,
+    client_id: Uuid,
+    revision: Option<u64>,
+    role: crate::clients::Role,
+    display_name: String,
+}
+
+/// Reads and checks `auth` (token, role, display name). `Err(None)`: the client went
+/// away; `Err(Some(reason))`: close with `reason`.
+async fn admit(
+    hub: &Hub,
+    doc: Uuid,
+    stream: &mut Stream,
+    bearer: Option<String>,
+) -> Result<Admitted, Option<Close>> {
     let timeout = Duration::from_secs(hub.config.auth_timeout_secs);
-    let auth = match tokio::time::timeout(timeout, stream.next()).await {
-        Err(_) => return close(&mut sink, &mut stream, &hub, Close::AuthTimeout).await,
-        Ok(None) | Ok(Some(Ok(Message::Close(_)))) => return,
-        Ok(Some(Err(error))) => {
-            if too_large(error) {
-                close(&mut sink, &mut stream, &hub, Close::MessageTooLarge).await;
-            }
-            return;
-        }
+    let auth: AuthMsg = match tokio::time::timeout(timeout, stream.next()).await {
+        Err(_) => return Err(Some(Close::AuthTimeout)),
+        Ok(None) | Ok(Some(Ok(Message::Close(_)))) => return Err(None),
+        Ok(Some(Err(error))) => return Err(too_large(error).then_some(Close::MessageTooLarge)),
         Ok(Some(Ok(Message::Text(text)))) => match ClientMsg::parse(&text) {
             Ok(ClientMsg::Auth(auth)) => auth,
-            Ok(_) => return close(&mut sink, &mut stream, &hub, Close::Unauthorized).await,
-            Err(_) => return close(&mut sink, &mut stream, &hub, Close::BadRequest).await,
+            Ok(_) => return Err(Some(Close::Unauthorized)),
+            Err(_) => return Err(Some(Close::BadRequest)),
         },
-        Ok(Some(Ok(_))) => return close(&mut sink, &mut stream, &hub, Close::BadRequest).await,
+        Ok(Some(Ok(_))) => return Err(Some(Close::BadRequest)),
     };
-    let Some(token) = auth.token.clone().or(bearer) else {
-        return close(&mut sink, &mut stream, &hub, Close::Unauthorized).await;
-    };
+    let token = auth.token.or(bearer).ok_or(Some(Close::Unauthorized))?;
     let caller = match hub.verifier.verify(&token).await {
         Ok(caller) => caller,
         Err(tandem_platform::auth::AuthError::Unavailable(_)) => {
-            return close(&mut sink, &mut stream, &hub, Close::TryAgainLater).await;
+            return Err(Some(Close::TryAgainLater));
         }
-        Err(_) => return close(&mut sink, &mut stream, &hub, Close::Unauthorized).await,
+        Err(_) => return Err(Some(Close::Unauthorized)),
     };
     let role = match hub.documents.access(doc, caller.user_id).await {
         Ok(Some(access)) => access.role,
-        Ok(None) => return close(&mut sink, &mut stream, &hub, Close::NotFound).await,
+        Ok(None) => return Err(Some(Close::NotFound)),
         Err(error) => {
             tracing::warn!(error = %format!("{error:#}"), "cannot check a document role");
-            return close(&mut sink, &mut stream, &hub, Close::TryAgainLater).await;
+            return Err(Some(Close::TryAgainLater));
         }
     };
     let display_name = hub
@@ -126,75 +134,86 @@ pub async fn serve(hub: Arc<Hub>, doc: Uuid, socket: WebSocket, bearer: Option<S
         .ok()
         .flatten()
         .unwrap_or_else(|| "Someone".to_owned());
+    Ok(Admitted {
+        user_id: caller.user_id,
+        login_session: caller.session_id,
+        client_id: auth.client_id,
+        revision: auth.revision,
+        role,
+        display_name,
+    })
+}
+
+/// Serves one socket on `doc` until it closes. `bearer` is a token sent on the upgrade.
+///
+/// Every stage but the message loop is boxed: an async function's state is as large as
+/// its largest stage, and the handshake's (HTTP calls to other services) would otherwise
+/// stay in every idle connection's task for its whole life.
+pub async fn serve(hub: Arc<Hub>, doc: Uuid, socket: WebSocket, bearer: Option<String>) {
+    let (mut sink, mut stream) = socket.split();
+    let admitted = match Box::pin(admit(&hub, doc, &mut stream, bearer)).await {
+        Ok(admitted) => admitted,
+        Err(None) => return,
+        Err(Some(reason)) => return Box::pin(close(&mut sink, &mut stream, &hub, reason)).await,
+    };
     let conn_id = Uuid::now_v7();
     let span = tracing::info_span!(
         "collab_connection",
         document_id = %doc,
-        user_id = %caller.user_id,
+        user_id = %admitted.user_id,
         session_id = %conn_id,
     );
+    let (user_id, login_session) = (admitted.user_id, admitted.login_session);
     async move {
-        if let Err(reason) = hub.register(caller.user_id, caller.session_id, doc, conn_id) {
-            return close(&mut sink, &mut stream, &hub, reason).await;
+        if let Err(reason) = hub.register(user_id, login_session, doc, conn_id) {
+            return Box::pin(close(&mut sink, &mut stream, &hub, reason)).await;
         }
-        let (out, out_rx) = mpsc::channel(hub.config.outgoing_queue.max(16));
-        let (close_tx, close_rx) = watch::channel(None);
+        let (out, reader) = crate::outbox::outbox(hub.config.outgoing_queue.max(16));
         let conn = Conn {
             id: conn_id,
-            user_id: caller.user_id,
-            login_session: caller.session_id,
-            client_id: auth.client_id,
-            role,
-            display_name,
-            color: crate::presence::color(caller.user_id),
-            out: out.clone(),
-            close: close_tx,
+            user_id,
+            login_session,
+            client_id: admitted.client_id,
+            role: admitted.role,
+            display_name: admitted.display_name,
+            color: crate::presence::color(user_id),
+            out,
         };
-        match hub.join(doc, conn, revision_of(&auth)).await {
+        match Box::pin(hub.join(doc, conn, admitted.revision)).await {
             Ok(handle) => {
                 tracing::info!("joined");
                 let reason = Connection {
                     hub: &hub,
                     handle: &handle,
                     id: conn_id,
-                    out,
+                    out: reader,
                 }
-                .run(&mut sink, &mut stream, out_rx, close_rx)
+                .run(&mut sink, &mut stream)
                 .await;
                 let _ = handle.tx.send(Command::Leave(conn_id)).await;
                 if let Some(reason) = reason {
-                    close(&mut sink, &mut stream, &hub, reason).await;
+                    Box::pin(close(&mut sink, &mut stream, &hub, reason)).await;
                 }
                 tracing::info!(reason = reason.map(Close::reason), "left");
             }
-            Err(reason) => close(&mut sink, &mut stream, &hub, reason).await,
+            Err(reason) => Box::pin(close(&mut sink, &mut stream, &hub, reason)).await,
         }
-        hub.unregister(caller.user_id, caller.session_id, doc, conn_id);
+        hub.unregister(user_id, login_session, doc, conn_id);
     }
     .instrument(span)
     .await;
-}
-
-fn revision_of(auth: &AuthMsg) -> Option<u64> {
-    auth.revision
 }
 
 struct Connection<'a> {
     hub: &'a Hub,
     handle: &'a Handle,
     id: Uuid,
-    out: mpsc::Sender<Utf8Bytes>,
+    out: crate::outbox::Reader,
 }
 
 impl Connection<'_> {
     /// Runs until the socket ends; returns the close to send, if the server closes it.
-    async fn run(
-        &self,
-        sink: &mut Sink,
-        stream: &mut Stream,
-        mut out_rx: mpsc::Receiver<Utf8Bytes>,
-        mut close_rx: watch::Receiver<Option<Close>>,
-    ) -> Option<Close> {
+    async fn run(&self, sink: &mut Sink, stream: &mut Stream) -> Option<Close> {
         let config = &self.hub.config;
         let mut changes = Bucket::new(config.changes_per_second, config.changes_burst);
         let mut messages = Bucket::new(config.changes_per_second * 4, config.changes_burst * 4);
@@ -274,13 +293,15 @@ impl Connection<'_> {
                         Message::Ping(_) | Message::Close(_) => {}
                     }
                 }
-                frame = out_rx.recv() => {
-                    let frame = frame?;
+                next = self.out.next() => {
+                    let frames = match next {
+                        Next::Send(frames) => frames,
+                        Next::Close(reason) => return Some(reason),
+                    };
                     let written = tokio::time::timeout(WRITE_TIMEOUT, async {
-                        sink.feed(Message::Text(frame)).await?;
-                        // Everything else already queued goes out with the same flush.
-                        while let Ok(more) = out_rx.try_recv() {
-                            sink.feed(Message::Text(more)).await?;
+                        // Everything queued goes out with one flush.
+                        for frame in frames {
+                            sink.feed(Message::Text(frame)).await?;
                         }
                         sink.flush().await
                     })
@@ -290,19 +311,6 @@ impl Connection<'_> {
                         Ok(Err(_)) => return None,
                         // The client stopped reading: its socket buffers are full.
                         Err(_) => return Some(Close::SlowConsumer),
-                    }
-                }
-                changed = close_rx.changed() => {
-                    if changed.is_err() {
-                        return Some(Close::ServerRestart);
-                    }
-                    let reason = *close_rx.borrow();
-                    if let Some(reason) = reason {
-                        // Messages queued before the close still go out first.
-                        while let Ok(frame) = out_rx.try_recv() {
-                            let _ = sink.feed(Message::Text(frame)).await;
-                        }
-                        return Some(reason);
                     }
                 }
                 _ = ping.tick() => {
@@ -336,7 +344,7 @@ impl Connection<'_> {
     }
 
     fn queue(&self, message: &ServerMsg) {
-        let _ = self.out.try_send(Utf8Bytes::from(message.to_json()));
+        self.out.push(Utf8Bytes::from(message.to_json()));
     }
 
     fn error(

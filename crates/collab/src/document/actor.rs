@@ -19,7 +19,7 @@ use axum::extract::ws::Utf8Bytes;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
 /// A connection as its document's actor holds it.
@@ -39,21 +39,20 @@ pub struct Conn {
     pub display_name: String,
     /// Colour.
     pub color: &'static str,
-    /// Frames to send, bounded: a full queue is a slow consumer.
-    pub out: mpsc::Sender<Utf8Bytes>,
-    /// Tells the connection's task to close the socket.
-    pub close: watch::Sender<Option<Close>>,
+    /// Frames to send, bounded: a full queue is a slow consumer. Also how the
+    /// connection's task is told to close the socket.
+    pub out: crate::outbox::Outbox,
 }
 
 impl Conn {
     /// Queues `frame`; false if the queue is full (the caller closes the connection).
     pub fn send(&self, frame: &Utf8Bytes) -> bool {
-        self.out.try_send(frame.clone()).is_ok()
+        self.out.push(frame.clone())
     }
 
     /// Closes the socket with `reason`.
     pub fn close(&self, reason: Close) {
-        let _ = self.close.send(Some(reason));
+        self.out.close(reason);
     }
 
     pub(super) fn info(&self, selection: Option<Selection>) -> ParticipantInfo {
