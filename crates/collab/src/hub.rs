@@ -18,6 +18,9 @@ use tandem_platform::auth::Verifier;
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
+/// How long a drain waits for the documents to save and close.
+const DRAIN_WAIT: Duration = Duration::from_secs(10);
+
 /// Commands an actor queues before its sender waits.
 const ACTOR_QUEUE: usize = 8192;
 
@@ -49,6 +52,9 @@ pub struct Hub {
     connections: Mutex<Connections>,
     edits: Mutex<HashMap<Uuid, oneshot::Sender<EditAnswer>>>,
     draining: AtomicBool,
+    /// Actors still running, and a wake-up for when the last one ends.
+    running: std::sync::atomic::AtomicUsize,
+    all_ended: tokio::sync::Notify,
 }
 
 #[derive(Debug, Default)]
@@ -83,6 +89,8 @@ impl Hub {
             connections: Mutex::default(),
             edits: Mutex::default(),
             draining: AtomicBool::new(false),
+            running: std::sync::atomic::AtomicUsize::new(0),
+            all_ended: tokio::sync::Notify::new(),
         });
         let reader = hub.clone();
         tokio::spawn(fanout::read_inbox(
@@ -133,6 +141,7 @@ impl Hub {
         };
         actors.insert(doc, handle.clone());
         let hub = self.clone();
+        self.running.fetch_add(1, Ordering::SeqCst);
         tokio::spawn(async move {
             use futures::FutureExt;
             let run =
@@ -142,6 +151,9 @@ impl Hub {
                 // join opens the document afresh from PostgreSQL.
                 tracing::error!(document_id = %doc, "a document actor panicked");
                 hub.forget(doc, generation);
+            }
+            if hub.running.fetch_sub(1, Ordering::SeqCst) == 1 {
+                hub.all_ended.notify_waiters();
             }
         });
         Ok(handle)
@@ -313,12 +325,33 @@ impl Hub {
         Ok(present.into_iter().map(|p| p.participant).collect())
     }
 
-    /// Closes every socket with 1012 so clients reconnect elsewhere at once.
+    /// Closes every socket with 1012 so clients reconnect elsewhere at once, and waits (up to
+    /// `DRAIN_WAIT`) for every document to save and let go of its lease.
     pub async fn drain(&self) {
         self.draining.store(true, Ordering::Relaxed);
         let handles: Vec<Handle> = Self::lock(&self.actors).values().cloned().collect();
         for handle in handles {
             let _ = handle.tx.send(Command::Drain).await;
+        }
+        // Each actor closes its sockets, then saves, snapshots and releases its lease: wait
+        // for that (within reason), or the process could end with a save unrecorded and the
+        // lease held until it expires.
+        let ended = async {
+            loop {
+                let notified = self.all_ended.notified();
+                tokio::pin!(notified);
+                notified.as_mut().enable();
+                if self.running.load(Ordering::SeqCst) == 0 {
+                    return;
+                }
+                notified.await;
+            }
+        };
+        if tokio::time::timeout(DRAIN_WAIT, ended).await.is_err() {
+            tracing::warn!(
+                still_running = self.running.load(Ordering::SeqCst),
+                "documents did not all close in time"
+            );
         }
     }
 

@@ -100,7 +100,17 @@ async fn admit(
     bearer: Option<String>,
 ) -> Result<Admitted, Option<Close>> {
     let timeout = Duration::from_secs(hub.config.auth_timeout_secs);
-    let auth: AuthMsg = match tokio::time::timeout(timeout, stream.next()).await {
+    // Pings and pongs before `auth` are transport (tungstenite answers pings itself), not
+    // the client's first message: skip them, within the same deadline.
+    let first = async {
+        loop {
+            match stream.next().await {
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                other => return other,
+            }
+        }
+    };
+    let auth: AuthMsg = match tokio::time::timeout(timeout, first).await {
         Err(_) => return Err(Some(Close::AuthTimeout)),
         Ok(None) | Ok(Some(Ok(Message::Close(_)))) => return Err(None),
         Ok(Some(Err(error))) => return Err(too_large(error).then_some(Close::MessageTooLarge)),
@@ -245,7 +255,12 @@ impl Connection<'_> {
                                 self.error(ErrorCode::RateLimited, "too many messages per second".into(), None, Some(retry));
                                 continue;
                             }
-                            match ClientMsg::parse(&text) {
+                            let parsed = ClientMsg::parse(&text);
+                            // "In a row": any message let through ends a run of refusals.
+                            if !matches!(parsed, Ok(ClientMsg::DocumentChange(_))) {
+                                refused_in_row = 0;
+                            }
+                            match parsed {
                                 Ok(ClientMsg::DocumentChange(change)) => {
                                     if let Err(retry) = changes.take() {
                                         refused_in_row += 1;
@@ -283,12 +298,22 @@ impl Connection<'_> {
                                 Err(error) => self.error(error.code, error.message, None, None),
                             }
                         }
-                        Message::Binary(_) => self.error(
-                            ErrorCode::BinaryNotSupported,
-                            "messages are JSON text frames".into(),
-                            None,
-                            None,
-                        ),
+                        Message::Binary(_) => {
+                            // Counted like any message: each refusal costs a reply.
+                            if messages.take().is_err() {
+                                refused_in_row += 1;
+                                if refused_in_row > 200 {
+                                    return Some(Close::RateLimited);
+                                }
+                                continue;
+                            }
+                            self.error(
+                                ErrorCode::BinaryNotSupported,
+                                "messages are JSON text frames".into(),
+                                None,
+                                None,
+                            );
+                        }
                         Message::Pong(_) => unanswered_pings = 0,
                         Message::Ping(_) | Message::Close(_) => {}
                     }

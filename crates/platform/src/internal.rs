@@ -7,7 +7,7 @@
 //! `Authorization: Bearer <token>`, and `/internal/` endpoints accept nothing else.
 //!
 //! The token is `services.internal_token`, or — when unset — the contents of
-//! `<data_dir>/service-token`, generated (256 random bits, mode 0600) by the first instance
+//! `<data_dir>/service-token`, generated (random, mode 0600) by the first instance
 //! that needs it, like the development signing key.
 
 use crate::problem::Problem;
@@ -16,6 +16,9 @@ use axum::http::request::Parts;
 use secrecy::{ExposeSecret, SecretString};
 use std::path::Path;
 use std::sync::Arc;
+
+/// The shortest `services.internal_token` accepted.
+const MIN_TOKEN_LEN: usize = 32;
 
 /// The deployment's service token.
 #[derive(Clone)]
@@ -31,7 +34,15 @@ impl ServiceToken {
     /// The token `services.internal_token` names, else the one in `data_dir`.
     pub fn load(config: &crate::config::ServicesConfig, data_dir: &Path) -> crate::Result<Self> {
         if let Some(token) = &config.internal_token {
-            return Ok(Self(Arc::new(token.clone())));
+            // An empty token would match a request with no token at all.
+            let token = token.expose_secret().trim();
+            if token.len() < MIN_TOKEN_LEN {
+                return Err(crate::Error::Config(format!(
+                    "services.internal_token must be at least {MIN_TOKEN_LEN} characters \
+                     (generate one with `openssl rand -hex 32`)"
+                )));
+            }
+            return Ok(Self(Arc::new(SecretString::from(token.to_owned()))));
         }
         let path = data_dir.join("service-token");
         load_or_generate(&path).map(|t| Self(Arc::new(SecretString::from(t))))
@@ -45,7 +56,8 @@ impl ServiceToken {
     /// Whether `presented` is the token (in constant time).
     pub fn matches(&self, presented: &str) -> bool {
         let expected = self.expose().as_bytes();
-        presented.len() == expected.len()
+        !expected.is_empty()
+            && presented.len() == expected.len()
             && presented
                 .bytes()
                 .zip(expected)
@@ -101,7 +113,7 @@ fn load_or_generate(path: &Path) -> crate::Result<String> {
 
 fn rand_bytes() -> [u8; 32] {
     use sha2::Digest;
-    // uuid's v4 uses the OS generator; two of them and a hash make 256 unpredictable bits.
+    // uuid's v4 uses the OS generator; two of them (244 random bits) through a hash.
     let mut hasher = sha2::Sha256::new();
     hasher.update(uuid::Uuid::new_v4().as_bytes());
     hasher.update(uuid::Uuid::new_v4().as_bytes());
@@ -152,5 +164,22 @@ mod tests {
         assert!(!first.matches(""));
         assert_eq!(format!("{first:?}"), "ServiceToken(***)");
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_configured_token_is_trimmed_and_an_empty_or_short_one_refused() {
+        let dir = std::env::temp_dir().join(format!("tandem-token-{}", uuid::Uuid::new_v4()));
+        let with = |token: &str| crate::config::ServicesConfig {
+            internal_token: Some(SecretString::from(token.to_owned())),
+            ..Default::default()
+        };
+        for bad in ["", "   ", "short-token"] {
+            assert!(ServiceToken::load(&with(bad), &dir).is_err(), "{bad:?}");
+        }
+        let long = "0123456789abcdef0123456789abcdef";
+        let token = ServiceToken::load(&with(&format!(" {long}\n")), &dir).unwrap();
+        assert!(token.matches(long));
+        assert!(!token.matches(""));
+        assert!(!dir.exists(), "a configured token writes no file");
     }
 }

@@ -405,6 +405,15 @@ impl Actor {
             }
         };
         tracing::info!(document_id = %self.doc, epoch = head.epoch, "took over as the document's writer");
+        // The old writer's last save may not have reached this follower (it stopped before
+        // it could tell): its save record in PostgreSQL is what says which text a version
+        // holds, so a later save conflict does not merge that version in again.
+        if let Ok(Some((version, revision))) = crate::store::meta::last_save(db, self.doc).await
+            && version > self.version
+        {
+            self.version = version;
+            self.saved_revision = revision;
+        }
         if head.revision > self.core.revision() {
             let from = self.core.revision() + 1;
             if !self.fill_gap(from, head.revision).await {

@@ -74,10 +74,19 @@ pub(super) async fn open(hub: &Hub, doc: Uuid) -> Result<Opened, Close> {
             }
         }
     };
-    let (version, saved_revision) = meta::last_save(db, doc)
+    let (mut version, mut saved_revision) = meta::last_save(db, doc)
         .await
         .map_err(|e| unavailable("PostgreSQL", e))?
         .unwrap_or((loaded.version, revision));
+    if loaded.version != version && content == text {
+        // A version with the session's own text (its last save, if the instance stopped
+        // before recording it) is not an outside change: merging it would add its edits
+        // a second time.
+        meta::record_save(db, doc, loaded.version, revision, chrono::Utc::now())
+            .await
+            .map_err(|e| unavailable("PostgreSQL", e))?;
+        (version, saved_revision) = (loaded.version, revision);
+    }
     let core = with_window(hub, doc, text, revision).await?;
     let merge =
         (loaded.version != version).then_some((loaded.version, content, loaded.last_editor_id));

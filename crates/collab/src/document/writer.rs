@@ -57,6 +57,8 @@ pub(super) struct SaveState {
     last_author: Option<Uuid>,
     last_edit_at: Option<DateTime<Utc>>,
     retry_at: Option<Instant>,
+    /// The save in flight: `(version, revision)` once the Document Service has it.
+    task: Option<tokio::task::JoinHandle<Option<(i64, u64)>>>,
 }
 
 /// A finished save, reported back to the actor.
@@ -508,17 +510,53 @@ impl Actor {
             explicit,
         };
         let documents = self.hub.documents.clone();
+        let db = self.hub.platform.db.clone();
         let own = self.own.clone();
         let doc = self.doc;
-        tokio::spawn(async move {
+        let task = tokio::spawn(async move {
             let outcome = documents.save(doc, &request).await;
+            // Which revision a version holds is recorded here, not by the actor: an actor
+            // that shuts down before it reads this result must not leave a version it
+            // cannot place (reopening would merge it again and duplicate its text).
+            let saved = match &outcome {
+                Ok(Saved::Version { version, saved_at }) => {
+                    if let Err(error) = meta::record_save(&db, doc, *version, head, *saved_at).await
+                    {
+                        tracing::warn!(%error, "recording a save failed");
+                    }
+                    Some((*version, head))
+                }
+                _ => None,
+            };
             let result = SaveResult {
                 revision: head,
                 contributors,
                 outcome,
             };
             let _ = own.send(Command::Saved(Box::new(result))).await;
+            saved
         });
+        if let Mode::Writer(writer) = &mut self.mode {
+            writer.save.task = Some(task);
+        }
+    }
+
+    /// Waits (boundedly) for the save in flight, taking its version as the session's.
+    async fn finish_save(&mut self) {
+        let Mode::Writer(writer) = &mut self.mode else {
+            return;
+        };
+        let Some(task) = writer.save.task.take() else {
+            return;
+        };
+        writer.save.saving = false;
+        if let Ok(Ok(Some((version, revision)))) =
+            tokio::time::timeout(Duration::from_secs(10), task).await
+            && revision >= self.saved_revision
+        {
+            self.version = version;
+            self.saved_revision = revision;
+        }
     }
 
     pub(super) async fn on_saved(&mut self, result: SaveResult) {
@@ -528,6 +566,7 @@ impl Actor {
             return;
         };
         writer.save.saving = false;
+        writer.save.task = None;
         match result.outcome {
             Ok(Saved::Version { version, saved_at }) => {
                 writer.save.retry_at = None;
@@ -545,16 +584,8 @@ impl Actor {
                 }
                 self.version = version;
                 self.saved_revision = result.revision;
-                let db = self.hub.platform.db.clone();
                 let doc = self.doc;
                 let revision = result.revision;
-                tokio::spawn(async move {
-                    if let Err(error) =
-                        meta::record_save(&db, doc, version, revision, saved_at).await
-                    {
-                        tracing::warn!(%error, "recording a save failed");
-                    }
-                });
                 let message = ServerMsg::DocumentSaved {
                     revision,
                     version,
@@ -634,6 +665,24 @@ impl Actor {
         self.version = version;
         if let Some(writer) = self.writer() {
             writer.save.force = true;
+        }
+        // A version holding the session's own text (a save it did not see answered) is
+        // not an outside change; diffing it against an older base would add its edits twice.
+        if *self.core.text() == content {
+            let revision = self.core.revision();
+            self.saved_revision = revision;
+            if let Err(error) = meta::record_save(
+                &self.hub.platform.db,
+                self.doc,
+                version,
+                revision,
+                Utc::now(),
+            )
+            .await
+            {
+                tracing::warn!(%error, "recording a save failed");
+            }
+            return;
         }
         let op = tandem_ot::diff(&base_text, content);
         if op.is_noop() {
@@ -800,11 +849,16 @@ impl Actor {
         let head = self.core.revision();
         let db = self.hub.platform.db.clone();
         if !gone {
+            // The last save must land (and be recorded) before the lease goes: the save in
+            // flight first, then one of the head if that one did not hold it.
+            self.finish_save().await;
             if head > self.saved_revision
                 && let Mode::Writer(writer) = &mut self.mode
             {
                 writer.save.force = true;
+                writer.save.retry_at = None;
                 self.maybe_save(Instant::now()).await;
+                self.finish_save().await;
             }
             // Leave a snapshot at the head: the next open reads no ops at all.
             if let Err(error) =

@@ -87,6 +87,7 @@ pub(crate) async fn edit(
     responses(
         (status = 200, description = "The participants", body = ParticipantList),
         (status = 401, description = "Not the service token", body = tandem_platform::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Presence cannot be read (`presence_unavailable`)", body = tandem_platform::Problem, content_type = "application/problem+json"),
     )
 )]
 pub(crate) async fn participants(

@@ -8,6 +8,7 @@ mod socket;
 
 use crate::hub::Hub;
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use std::sync::Arc;
 use tandem_platform::auth::{HasVerifier, Verifier};
@@ -34,13 +35,17 @@ impl HasServiceToken for AppState {
 }
 
 pub(crate) fn router(state: AppState) -> Router {
+    // A merged REST edit carries a whole document as JSON, where a control character takes
+    // six bytes (`\u001f`): allow that much rather than the server's default body limit, so
+    // a large PUT during a session is merged, not refused here.
+    let edit_body = DefaultBodyLimit::max(state.hub.config.max_document_bytes * 6 + 64 * 1024);
     Router::new()
         .route("/collab/{id}", get(socket::upgrade))
         .route("/collab/{id}/participants", get(participants::list))
         .route("/collab/{id}/ops", get(ops::list))
         .route(
             "/internal/collab/documents/{id}/edits",
-            post(internal::edit),
+            post(internal::edit).layer(edit_body),
         )
         .route(
             "/internal/collab/documents/{id}/participants",

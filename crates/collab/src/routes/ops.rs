@@ -16,7 +16,7 @@ const PAGE: u64 = 1000;
 /// `GET /collab/{id}/ops` query.
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct OpsQuery {
-    /// First revision (default: the oldest kept).
+    /// First revision (default, and at least: the oldest kept).
     pub from: Option<u64>,
     /// Last revision (default: the head; at most `from + 999`).
     pub to: Option<u64>,
@@ -60,6 +60,7 @@ pub struct OpPage {
         (status = 400, description = "`from` after `to`", body = tandem_platform::Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid access token", body = tandem_platform::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such document, or no access to it", body = tandem_platform::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The op log (`storage_unavailable`) or the Document Service (`document_service_unavailable`) cannot be reached", body = tandem_platform::Problem, content_type = "application/problem+json"),
     )
 )]
 #[tracing::instrument(skip_all, fields(document_id = %id))]
@@ -73,15 +74,19 @@ pub(crate) async fn list(
     let db = &state.hub.platform.db;
     let head = log::head(db, id).await?.map_or(0, |h| h.revision);
     let oldest = log::oldest_op(db, id).await?;
-    let from = query.from.unwrap_or(oldest.unwrap_or(1)).max(1);
-    let to = query.to.unwrap_or(head).min(head);
-    if query.to.is_some_and(|to| to < from) {
+    if let (Some(from), Some(to)) = (query.from, query.to)
+        && to < from
+    {
         return Err(
             Problem::bad_request("invalid_query", "from: must not be after `to`")
                 .errors(vec![FieldError::new("from", "must not be after `to`")])
                 .into(),
         );
     }
+    // Revisions before the window are gone: a page starts at the oldest one kept, so a
+    // `from` from long ago does not page through empty ranges.
+    let from = query.from.unwrap_or(1).max(oldest.unwrap_or(1)).max(1);
+    let to = query.to.unwrap_or(head).min(head);
     let last = to.min(from.saturating_add(PAGE - 1));
     let entries = if from <= last {
         log::ops(db, id, from, last).await?

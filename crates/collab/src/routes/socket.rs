@@ -18,6 +18,7 @@ use uuid::Uuid;
     responses(
         (status = 101, description = "Switching to the WebSocket protocol"),
         (status = 400, description = "Not a WebSocket upgrade, or a malformed id", body = tandem_platform::Problem, content_type = "application/problem+json"),
+        (status = 405, description = "Not a GET", body = tandem_platform::Problem, content_type = "application/problem+json"),
         (status = 503, description = "This instance is shutting down (`draining`)", body = tandem_platform::Problem, content_type = "application/problem+json"),
     )
 )]

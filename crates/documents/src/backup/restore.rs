@@ -95,6 +95,20 @@ pub async fn restore(
             .await
             .context("emptying the documents tables")?;
     }
+    // The Collaboration Service's op log (when it shares this database) describes the
+    // documents being replaced: a session reopened on it would take the restored text for
+    // an outside edit and merge it into the old one. Forget it; each document's next
+    // session starts from its restored text.
+    sqlx::query(
+        "DO $$ BEGIN
+           IF to_regclass('collab.heads') IS NOT NULL THEN
+             TRUNCATE collab.ops, collab.snapshots, collab.clients, collab.saves, collab.heads;
+           END IF;
+         END $$",
+    )
+    .execute(&mut *tx)
+    .await
+    .context("forgetting the collaboration op log")?;
 
     let rows: u64 = manifest.counts.values().sum();
     progress.start("restoring", rows + manifest.attachments.len() as u64);

@@ -151,3 +151,47 @@ async fn a_client_that_stops_reading_is_disconnected_not_buffered_for_ever() {
         .await;
     assert!(closes >= 1);
 }
+
+#[tokio::test]
+async fn a_drained_instance_saves_what_it_holds_and_the_next_session_does_not_add_it_again() {
+    // No saves until the instance stops: its closing save is the one that matters.
+    let app = TestApp::spawn_with(|c| {
+        c.collab.save_debounce_ms = 600_000;
+        c.collab.save_max_interval_secs = 600;
+    })
+    .await;
+    let pair = shared_document(app, "x").await;
+    let mut other = pair.app.spawn_instance().await;
+    let mut ada = Editor::connect(&other.address, &pair.doc, &pair.ada.access, "ada").await;
+    ada.types(1, "yz").await;
+    ada.settles().await;
+    other.stop();
+    assert_eq!(ada.closed_with().await, (1012, "server_restart".into()));
+    let path = format!("/documents/{}", pair.doc);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let document: serde_json::Value = pair
+            .app
+            .get(&path, Some(&pair.ada.access))
+            .await
+            .json()
+            .await
+            .unwrap();
+        if document["content"] == "xyz" {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never saved: {document}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    ada.reconnects_to(&pair.app.address).await;
+    ada.sees("xyz").await;
+    // A session that took the saved version for an outside edit would merge "yz" again.
+    ada.pump(Duration::from_millis(1000)).await;
+    assert_eq!(ada.text, "xyz");
+    ada.types(3, "!").await;
+    ada.settles().await;
+    assert_eq!(ada.text, "xyz!");
+}
