@@ -117,7 +117,9 @@ s2() { run S2 1 --clients 50 --docs 1 --rate 2; }
 s3() { DURATION=5 run S3 1 --clients 10000 --docs 1000 --rate 0 --connect 40 --warmup 5; }
 s4() {
   if [[ ${PROFILE:-} ]]; then
-    ( sleep 45; perf record -e cpu-clock -F 499 -g -p "${PIDS[0]}" -o "$OUT/s4.perf" -- sleep 10 >/dev/null 2>&1 || true ) &
+    # The server starts inside `run`: find it once it is up and the load is on.
+    ( sleep 45; pid=$(pgrep -f -n "target/release/tandem serve") &&
+      perf record -e cpu-clock -F 499 -g -p "$pid" -o "$OUT/s4.perf" -- sleep 10 >/dev/null 2>&1 || true ) &
   fi
   run S4 1 --clients 10000 --docs 1000 --rate 1 --connect 40
   if [[ ${PROFILE:-} && -f $OUT/s4.perf ]]; then
@@ -138,13 +140,15 @@ knee() {
     p99=$(last_broadcast 2)
     echo "   $name at $rate/s per client: broadcast p99 $p99 ms" | tee -a "$OUT/results.txt"
     awk -v p="$p99" -v t="$target" 'BEGIN { exit !(p > t) }' && break
+    true
   done
 }
-s1knee() { knee S1 20 4 6 8 12 16; }
-s4knee() { knee S4 50 1.5 2 3; }
+s1knee() { knee S1 20 3 4 6 8; }
+# S4 at 1 op/s is past what two shared cores hold: walk up from below to the knee.
+s4knee() { knee S4 50 0.25 0.5 0.6 0.7 0.8 0.9; }
 # S5: one document, more and more authors at 1 op/s, 20 full observers measuring.
 s5() {
-  for authors in 50 100 200 300 400 500 600; do
+  for authors in 50 100 200 300 400 500 600 800 1000; do
     run "S5-$authors" 1 --clients "$authors" --observers 20 --docs 1 --rate 1 --authors-track-lengths --connect 5
     local p95
     p95=$(last_broadcast 1)

@@ -163,8 +163,9 @@ pub async fn run(plan: Plan) -> Record {
     loop {
         let typing = plan.rate > 0.0 && next < stop_at;
         if !typing && inflight.is_none() && buffer.is_none() && Instant::now() >= stop_at {
-            // Keep reading a little, to see others' last changes.
-            let quiet = tokio::time::timeout(Duration::from_millis(1500), stream.next()).await;
+            // Keep reading until the document has been quiet a while, to see others' last
+            // changes (an overloaded server can pause seconds between them).
+            let quiet = tokio::time::timeout(Duration::from_secs(5), stream.next()).await;
             match quiet {
                 Ok(Some(Ok(Message::Text(frame)))) => {
                     handle(

@@ -78,6 +78,10 @@ struct Summary {
     server_rss_growth_kib_per_connection: f64,
     tcp_mem_growth_kib_per_connection: f64,
     generator_cpu_cores: f64,
+    /// Every process on the machine (server, generator, PostgreSQL, Redis, the rest).
+    machine_busy_cores: f64,
+    /// The server's own mean time from reading a change to queueing its ack.
+    server_ack_mean_ms: f64,
     mean_batch_ops: f64,
     mean_commit_ms: f64,
 }
@@ -91,8 +95,10 @@ fn total(pids: &[u32]) -> stats::ProcStat {
         })
 }
 
-async fn scrape(http: &reqwest::Client, urls: &[String]) -> (f64, f64, f64, f64) {
-    let mut sums = (0.0, 0.0, 0.0, 0.0);
+/// Sums over the instances: ops committed, commit batches, commit seconds, commits, and
+/// the server's own ack time (a change read → its ack queued), seconds and count.
+async fn scrape(http: &reqwest::Client, urls: &[String]) -> (f64, f64, f64, f64, f64, f64) {
+    let mut sums = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
     for url in urls {
         let text = match http.get(format!("{url}/metrics")).send().await {
             Ok(r) => r.text().await.unwrap_or_default(),
@@ -100,11 +106,14 @@ async fn scrape(http: &reqwest::Client, urls: &[String]) -> (f64, f64, f64, f64)
         };
         let (ops, batches) = stats::histogram(&text, "tandem_collab_commit_batch_ops");
         let (secs, commits) = stats::histogram(&text, "tandem_collab_commit_seconds");
+        let (ack_secs, acks) = stats::histogram(&text, "tandem_collab_ack_seconds");
         sums = (
             sums.0 + ops,
             sums.1 + batches,
             sums.2 + secs,
             sums.3 + commits,
+            sums.4 + ack_secs,
+            sums.5 + acks,
         );
     }
     sums
@@ -176,10 +185,12 @@ async fn run() -> anyhow::Result<()> {
     let before = total(&pids);
     let tcp_before = stats::tcp_mem_kib();
     let own_before = stats::proc_stat(std::process::id());
+    let machine_before = stats::machine_busy_secs();
     let metrics_before = scrape(&http, &urls).await;
     tokio::time::sleep_until((epoch + stop).into()).await;
     let after = total(&pids);
     let own_after = stats::proc_stat(std::process::id());
+    let machine_after = stats::machine_busy_secs();
     let metrics_after = scrape(&http, &urls).await;
     let mut records: Vec<Record> = Vec::with_capacity(everyone);
     for task in tasks {
@@ -245,6 +256,7 @@ async fn run() -> anyhow::Result<()> {
     // Convergence: every client of a document ends at one revision, full ones with one text.
     let mut ends: HashMap<&str, (u64, Option<u64>)> = HashMap::new();
     summary.converged = true;
+    let mut diverged = 0usize;
     for r in records.iter().filter(|r| r.connected) {
         let entry = ends
             .entry(r.doc.as_str())
@@ -252,11 +264,28 @@ async fn run() -> anyhow::Result<()> {
         if entry.0 != r.revision
             || (r.text_hash.is_some() && entry.1.is_some() && entry.1 != r.text_hash)
         {
+            if summary.converged {
+                eprintln!(
+                    "not converged: document {} ends at revision {} for one client, {} for another{}",
+                    r.doc,
+                    entry.0,
+                    r.revision,
+                    if entry.0 == r.revision {
+                        " (different texts)"
+                    } else {
+                        ""
+                    }
+                );
+            }
             summary.converged = false;
+            diverged += 1;
         }
         if entry.1.is_none() {
             entry.1 = r.text_hash;
         }
+    }
+    if diverged > 0 {
+        eprintln!("{diverged} clients ended away from their document's first client");
     }
     summary.keystrokes_per_sec = keystrokes as f64 / seconds;
     summary.changes_per_sec = changes as f64 / seconds;
@@ -284,11 +313,18 @@ async fn run() -> anyhow::Result<()> {
         (before.rss_kib as f64 - rss_idle as f64) / connections;
     summary.tcp_mem_growth_kib_per_connection = (tcp_before as f64 - tcp_idle as f64) / connections;
     summary.generator_cpu_cores = (own_after.cpu_secs - own_before.cpu_secs) / seconds;
+    summary.machine_busy_cores = (machine_after - machine_before) / seconds;
     let ops = metrics_after.0 - metrics_before.0;
     let batches = metrics_after.1 - metrics_before.1;
     summary.mean_batch_ops = if batches > 0.0 { ops / batches } else { 0.0 };
     let commit_secs = metrics_after.2 - metrics_before.2;
     let commits = metrics_after.3 - metrics_before.3;
+    let acks = metrics_after.5 - metrics_before.5;
+    summary.server_ack_mean_ms = if acks > 0.0 {
+        (metrics_after.4 - metrics_before.4) * 1000.0 / acks
+    } else {
+        0.0
+    };
     summary.mean_commit_ms = if commits > 0.0 {
         commit_secs * 1000.0 / commits
     } else {
@@ -300,7 +336,7 @@ async fn run() -> anyhow::Result<()> {
          keystrokes {ks:.0}/s, changes {ch:.0}/s, delivered {dl:.0}/s, errors {errors}, converged {converged}\n  \
          ack ms p50/p95/p99/max {a:?}\n  broadcast ms p50/p95/p99/max {b:?}\n  schedule lag ms {l:?}\n  \
          server {cores:.2} cores, {us_ch:.0} us/change, {us_dl:.1} us/delivered, RSS {rss:.0} MiB (+{rss_conn:.1} KiB/conn), TCP mem +{tcp:.1} KiB/conn\n  \
-         generator {gen_cores:.2} cores; mean batch {batch:.1} ops, mean commit {commit:.2} ms",
+         generator {gen_cores:.2} cores, machine {machine:.2} cores busy; mean batch {batch:.1} ops, mean commit {commit:.2} ms, server-side ack mean {server_ack:.2} ms",
         scenario = summary.scenario,
         clients = summary.clients,
         observers = summary.observers,
@@ -323,8 +359,10 @@ async fn run() -> anyhow::Result<()> {
         rss_conn = summary.server_rss_growth_kib_per_connection,
         tcp = summary.tcp_mem_growth_kib_per_connection,
         gen_cores = summary.generator_cpu_cores,
+        machine = summary.machine_busy_cores,
         batch = summary.mean_batch_ops,
         commit = summary.mean_commit_ms,
+        server_ack = summary.server_ack_mean_ms,
     );
     if let Some(path) = args.json {
         use std::io::Write;

@@ -75,3 +75,27 @@ pub fn histogram(scrape: &str, name: &str) -> (f64, f64) {
     };
     (find("sum"), find("count"))
 }
+
+/// CPU seconds the whole machine has spent busy (everything but idle and iowait), from
+/// /proc/stat: with the server's and the generator's own figures it tells how much went to
+/// PostgreSQL, Redis and the rest.
+pub fn machine_busy_secs() -> f64 {
+    let text = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let Some(line) = text.lines().find(|l| l.starts_with("cpu ")) else {
+        return 0.0;
+    };
+    let ticks: Vec<f64> = line
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|f| f.parse().ok())
+        .collect();
+    // user nice system idle iowait irq softirq steal (guest time is inside user).
+    let busy: f64 = ticks
+        .iter()
+        .take(8)
+        .enumerate()
+        .filter(|(i, _)| *i != 3 && *i != 4)
+        .map(|(_, t)| t)
+        .sum();
+    busy / 100.0
+}

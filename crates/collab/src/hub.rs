@@ -267,8 +267,14 @@ impl Hub {
 
     /// Sends `command` to `doc`'s actor if the document is open here.
     pub fn tell(&self, doc: Uuid, command: Command) {
-        if let Some(handle) = self.existing(doc) {
-            let _ = handle.tx.try_send(command);
+        if let Some(handle) = self.existing(doc)
+            && let Err(mpsc::error::TrySendError::Full(command)) = handle.tx.try_send(command)
+        {
+            // These are revocations, trash, session ends: a busy document must still get
+            // them, so wait for room rather than drop them.
+            tokio::spawn(async move {
+                let _ = handle.tx.send(command).await;
+            });
         }
     }
 

@@ -457,7 +457,6 @@ impl Actor {
     pub(super) async fn close_conn(&mut self, id: Uuid, reason: Close) {
         if let Some(conn) = self.conns.get(&id) {
             conn.close(reason);
-            self.hub.metrics.closed(reason);
         }
         self.leave(id).await;
     }
@@ -513,7 +512,6 @@ impl Actor {
         if let Some(conn) = self.conns.get(&id) {
             // The socket task notices and closes; `Leave` then removes it.
             conn.close(Close::SlowConsumer);
-            self.hub.metrics.closed(Close::SlowConsumer);
         }
     }
 
@@ -802,7 +800,6 @@ impl Actor {
                 None => {
                     if let Some(conn) = self.conns.get(&id) {
                         conn.close(Close::AccessRevoked);
-                        self.hub.metrics.closed(Close::AccessRevoked);
                     }
                 }
                 Some(role) => {

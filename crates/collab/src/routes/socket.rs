@@ -46,13 +46,14 @@ pub(crate) async fn upgrade(
     let config = &state.hub.config;
     let hub = state.hub.clone();
     // Small buffers: an idle connection should cost a few kilobytes, not the 128 KiB
-    // defaults. Reads are at most 1 KiB at a time (a typed change is ~100 bytes; a larger
-    // message takes several reads), and frames are written out once 4 KiB are waiting
-    // or at the flush that ends each batch.
+    // defaults. Reads are at most 256 bytes at a time (a typed change is ~120 bytes; a
+    // larger message takes several reads, into a buffer reserved for its whole length),
+    // and frames are written out once 4 KiB are waiting or at the flush that ends each
+    // batch.
     upgrade
         .max_message_size(config.max_message_bytes)
         .max_frame_size(config.max_message_bytes)
-        .read_buffer_size(1024)
+        .read_buffer_size(256)
         .write_buffer_size(4096)
         .on_upgrade(move |socket| crate::session::serve(hub, id, socket, bearer))
 }
