@@ -112,6 +112,8 @@ pub enum Command {
     Committed(crate::commit::Outcome),
     /// A save returned (writer).
     Saved(Box<super::writer::SaveResult>),
+    /// The instances with clients on the document, read in the background.
+    Peers(Vec<String>),
 }
 
 /// A handle to a document's actor.
@@ -282,6 +284,7 @@ impl Actor {
             }
             Command::Committed(outcome) => self.on_committed(outcome).await,
             Command::Saved(result) => self.on_saved(*result).await,
+            Command::Peers(peers) => self.peers = peers,
         }
     }
 
@@ -834,8 +837,10 @@ impl Actor {
 
     async fn on_tick(&mut self) {
         let now = Instant::now();
+        // The periodic Redis round trips run beside the actor, not in it: changes must not
+        // wait behind them (with a thousand open documents they are thousands a second).
         if now.duration_since(self.peers_refreshed) >= Duration::from_secs(1) {
-            self.refresh_peers().await;
+            self.refresh_peers_in_background();
         }
         let presence_every = Duration::from_secs(self.hub.config.presence_ttl_secs.max(3) / 3);
         if now.duration_since(self.presence_refreshed) >= presence_every {
@@ -877,6 +882,25 @@ impl Actor {
             Ok(peers) => self.peers = peers,
             Err(error) => tracing::debug!(%error, "cannot refresh fan-out targets"),
         }
+    }
+
+    /// `refresh_peers`, its answer delivered as a command.
+    fn refresh_peers_in_background(&mut self) {
+        self.peers_refreshed = Instant::now();
+        let redis = self.hub.platform.redis.clone();
+        let instance = self.hub.instance.clone();
+        let ttl = self.hub.config.lease_ms.max(3000);
+        let has_clients = !self.conns.is_empty();
+        let doc = self.doc;
+        let own = self.own.clone();
+        tokio::spawn(async move {
+            match presence::subscribe(&redis, doc, &instance, ttl, has_clients).await {
+                Ok(peers) => {
+                    let _ = own.send(Command::Peers(peers)).await;
+                }
+                Err(error) => tracing::debug!(%error, "cannot refresh fan-out targets"),
+            }
+        });
     }
 
     async fn publish_presence(&mut self) {
