@@ -114,6 +114,8 @@ pub enum Command {
     Saved(Box<super::writer::SaveResult>),
     /// The instances with clients on the document, read in the background.
     Peers(Vec<String>),
+    /// A lease renewal for this writer epoch found the lease taken (writer).
+    LeaseLost(i64),
 }
 
 /// A handle to a document's actor.
@@ -285,6 +287,7 @@ impl Actor {
             Command::Committed(outcome) => self.on_committed(outcome).await,
             Command::Saved(result) => self.on_saved(*result).await,
             Command::Peers(peers) => self.peers = peers,
+            Command::LeaseLost(epoch) => self.lease_lost(epoch).await,
         }
     }
 

@@ -367,6 +367,13 @@ impl Actor {
 
     /// Another instance writes this document now: nothing pending was acknowledged, so drop
     /// it and send the clients to reconnect (to the writer) and re-send.
+    /// A background lease renewal found another instance holding the lease.
+    pub(super) async fn lease_lost(&mut self, epoch: i64) {
+        if matches!(&self.mode, Mode::Writer(writer) if writer.epoch == epoch) {
+            self.lost_writership().await;
+        }
+    }
+
     pub(super) async fn lost_writership(&mut self) {
         tracing::warn!(document_id = %self.doc, "lost the right to write this document");
         self.core.discard_pending();
@@ -410,25 +417,28 @@ impl Actor {
         let renew = match &mut self.mode {
             Mode::Writer(writer) if now.duration_since(writer.lease_renewed) >= lease_every => {
                 writer.lease_renewed = now;
-                true
+                Some(writer.epoch)
             }
-            _ => false,
+            _ => None,
         };
-        if renew {
-            let redis = &self.hub.platform.redis;
-            match crate::presence::renew(
-                redis,
-                self.doc,
-                &self.hub.instance,
-                self.hub.config.lease_ms,
-            )
-            .await
-            {
-                Ok(true) => {}
-                Ok(false) => return self.lost_writership().await,
-                // Without Redis this instance keeps writing: PostgreSQL's fence decides.
-                Err(error) => tracing::debug!(%error, "cannot renew the lease"),
-            }
+        if let Some(epoch) = renew {
+            // Beside the actor, so changes do not wait for Redis; a lease found lost comes
+            // back as a command naming the epoch it was renewed for.
+            let redis = self.hub.platform.redis.clone();
+            let instance = self.hub.instance.clone();
+            let lease_ms = self.hub.config.lease_ms;
+            let doc = self.doc;
+            let own = self.own.clone();
+            tokio::spawn(async move {
+                match crate::presence::renew(&redis, doc, &instance, lease_ms).await {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        let _ = own.send(Command::LeaseLost(epoch)).await;
+                    }
+                    // Without Redis this instance keeps writing: PostgreSQL's fence decides.
+                    Err(error) => tracing::debug!(%error, "cannot renew the lease"),
+                }
+            });
         }
         self.start_commit();
         self.maybe_save(now).await;
