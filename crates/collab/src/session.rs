@@ -20,6 +20,25 @@ type Sink = SplitSink<WebSocket, Message>;
 const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
 type Stream = SplitStream<WebSocket>;
 
+/// Refusals in a row (rate-limited messages with nothing let through between them); past
+/// `MAX`, the connection is closed with `rate_limited`.
+#[derive(Default)]
+struct Refusals(u32);
+
+impl Refusals {
+    const MAX: u32 = 200;
+
+    /// Counts one; true when that is one too many.
+    fn one_more(&mut self) -> bool {
+        self.0 += 1;
+        self.0 > Self::MAX
+    }
+
+    fn reset(&mut self) {
+        self.0 = 0;
+    }
+}
+
 /// A token bucket: `rate` per second, up to `burst` at once.
 struct Bucket {
     tokens: f64,
@@ -227,7 +246,7 @@ impl Connection<'_> {
         let config = &self.hub.config;
         let mut changes = Bucket::new(config.changes_per_second, config.changes_burst);
         let mut messages = Bucket::new(config.changes_per_second * 4, config.changes_burst * 4);
-        let mut refused_in_row = 0u32;
+        let mut refused = Refusals::default();
         let cursor_every = Duration::from_millis(config.cursor_interval_ms);
         let mut cursor: Option<(u64, Option<Selection>)> = None;
         let mut cursor_sent = Instant::now() - cursor_every;
@@ -248,8 +267,7 @@ impl Connection<'_> {
                     match message {
                         Message::Text(text) => {
                             if let Err(retry) = messages.take() {
-                                refused_in_row += 1;
-                                if refused_in_row > 200 {
+                                if refused.one_more() {
                                     return Some(Close::RateLimited);
                                 }
                                 self.error(ErrorCode::RateLimited, "too many messages per second".into(), None, Some(retry));
@@ -258,13 +276,12 @@ impl Connection<'_> {
                             let parsed = ClientMsg::parse(&text);
                             // "In a row": any message let through ends a run of refusals.
                             if !matches!(parsed, Ok(ClientMsg::DocumentChange(_))) {
-                                refused_in_row = 0;
+                                refused.reset();
                             }
                             match parsed {
                                 Ok(ClientMsg::DocumentChange(change)) => {
                                     if let Err(retry) = changes.take() {
-                                        refused_in_row += 1;
-                                        if refused_in_row > 200 {
+                                        if refused.one_more() {
                                             return Some(Close::RateLimited);
                                         }
                                         self.error(
@@ -275,7 +292,7 @@ impl Connection<'_> {
                                         );
                                         continue;
                                     }
-                                    refused_in_row = 0;
+                                    refused.reset();
                                     self.tell(Command::Change(self.id, change, Instant::now())).await;
                                 }
                                 Ok(ClientMsg::CursorPosition(c)) => {
@@ -301,8 +318,7 @@ impl Connection<'_> {
                         Message::Binary(_) => {
                             // Counted like any message: each refusal costs a reply.
                             if messages.take().is_err() {
-                                refused_in_row += 1;
-                                if refused_in_row > 200 {
+                                if refused.one_more() {
                                     return Some(Close::RateLimited);
                                 }
                                 continue;

@@ -365,8 +365,6 @@ impl Actor {
         }
     }
 
-    /// Another instance writes this document now: nothing pending was acknowledged, so drop
-    /// it and send the clients to reconnect (to the writer) and re-send.
     /// A background lease renewal found another instance holding the lease.
     pub(super) async fn lease_lost(&mut self, epoch: i64) {
         if matches!(&self.mode, Mode::Writer(writer) if writer.epoch == epoch) {
@@ -374,6 +372,8 @@ impl Actor {
         }
     }
 
+    /// Another instance writes this document now: nothing pending was acknowledged, so drop
+    /// it and send the clients to reconnect (to the writer) and re-send.
     pub(super) async fn lost_writership(&mut self) {
         tracing::warn!(document_id = %self.doc, "lost the right to write this document");
         self.core.discard_pending();
