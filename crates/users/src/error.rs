@@ -35,6 +35,10 @@ pub enum Error {
     /// A refresh token that is unknown, expired, or belongs to an ended session.
     #[error("invalid refresh token")]
     InvalidRefreshToken,
+    /// The refresh cookie came without the `X-Tandem-Browser: 1` header that guards it
+    /// against cross-site requests.
+    #[error("refresh cookie without the browser header")]
+    BrowserHeaderRequired,
     /// PostgreSQL failed.
     #[error("database")]
     Database(#[from] sqlx::Error),
@@ -98,6 +102,10 @@ impl IntoResponse for Error {
                 field,
                 "is already taken",
             )]),
+            Error::BrowserHeaderRequired => Problem::forbidden(
+                "The refresh cookie is accepted only with the header `X-Tandem-Browser: 1`.",
+            )
+            .with_code("browser_header_required"),
             Error::InvalidRefreshToken => Problem::unauthorized(
                 "The refresh token is invalid, expired or revoked. Log in again.",
             )

@@ -47,8 +47,10 @@ pub struct LoginRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[schema(example = json!({"refresh_token": "tdr_Jx0…"}))]
 pub struct RefreshRequest {
-    /// The current refresh token.
-    pub refresh_token: String,
+    /// The current refresh token. Leave it out in browser mode (`X-Tandem-Browser: 1`),
+    /// where the `tandem_refresh` cookie carries it.
+    #[serde(default)]
+    pub refresh_token: Option<String>,
 }
 
 /// `PUT /auth/profile`: every field is optional; absent fields stay as they are.
@@ -197,8 +199,11 @@ pub struct TokenResponse {
     pub expires_in: i64,
     /// When the access token expires.
     pub access_token_expires_at: DateTime<Utc>,
-    /// The refresh token: opaque, single use. Exchange it at `/auth/refresh`.
-    pub refresh_token: String,
+    /// The refresh token: opaque, single use. Exchange it at `/auth/refresh`. Absent in
+    /// browser mode (`X-Tandem-Browser: 1`), where it is set as the `HttpOnly` cookie
+    /// `tandem_refresh` instead and never reaches JavaScript.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
     /// When the session (and so the refresh token) ends at the latest.
     pub refresh_token_expires_at: DateTime<Utc>,
     /// The signed-in user.

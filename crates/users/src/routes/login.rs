@@ -1,3 +1,4 @@
+use super::cookie::Browser;
 use super::dto::{LoginRequest, TokenResponse};
 use super::guard::Guard;
 use super::{Client, Fields};
@@ -10,6 +11,7 @@ use crate::store::audit::{self, Event};
 use crate::store::lockout::Client as LockClient;
 use crate::store::sessions::Session;
 use axum::extract::State;
+use axum::response::Response;
 use serde_json::json;
 use sha2::Digest;
 use tandem_platform::FieldError;
@@ -28,9 +30,13 @@ use uuid::Uuid;
 /// `lockout_account_threshold` failures for the account from clients without a device
 /// token, each further such attempt waits (`429 login_delayed`). A successful login
 /// returns a `device_token`; send it with later logins to be recognised.
+///
+/// With `X-Tandem-Browser: 1` (browser mode) the refresh token is set as the `HttpOnly;
+/// Secure; SameSite=Strict; Path=/auth` cookie `tandem_refresh` and left out of the body.
 #[utoipa::path(
     post, path = "/auth/login", tag = "auth",
     request_body = LoginRequest,
+    params(("X-Tandem-Browser" = Option<String>, Header, description = "`1` for browser mode: the refresh token is set as the `HttpOnly` cookie `tandem_refresh` instead of returned")),
     responses(
         (status = 200, description = "Signed in", body = TokenResponse),
         (status = 401, description = "Wrong credentials (`invalid_credentials`)", body = tandem_platform::Problem, content_type = "application/problem+json"),
@@ -42,8 +48,9 @@ use uuid::Uuid;
 pub(crate) async fn login(
     State(state): State<AppState>,
     client: Client,
+    browser: Browser,
     Json(body): Json<LoginRequest>,
-) -> Result<Json<TokenResponse>> {
+) -> Result<Response> {
     let raw = match (&body.email, &body.username) {
         (Some(email), _) => email.as_str(),
         (None, Some(username)) => username.as_str(),
@@ -144,7 +151,7 @@ pub(crate) async fn login(
     });
     let mut response = token_response(&state, &session, refresh_token, account)?;
     response.device_token = Some(device_token);
-    Ok(Json(response))
+    Ok(browser.respond(response))
 }
 
 fn lockout_subject(account: Option<&Account>, identifier: &str) -> String {
@@ -171,7 +178,7 @@ pub(crate) fn token_response(
         token_type: "Bearer".into(),
         expires_in: state.signer.ttl_secs(),
         access_token_expires_at: super::dto::timestamp(access.claims.exp),
-        refresh_token,
+        refresh_token: Some(refresh_token),
         refresh_token_expires_at: super::dto::timestamp(session.expires_at),
         user: account.into(),
         device_token: None,

@@ -4,12 +4,14 @@ use crate::state::AppState;
 use crate::store::audit::{self, Event};
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 /// End the current session.
 ///
 /// Its refresh token and every access token it issued stop working at once, in every
-/// service (they check the session in Redis).
+/// service (they check the session in Redis). The response also deletes the browser-mode
+/// refresh cookie.
 #[utoipa::path(
     post, path = "/auth/logout", tag = "auth",
     security(("bearer" = [])),
@@ -23,7 +25,7 @@ pub(crate) async fn logout(
     State(state): State<AppState>,
     Auth(caller): Auth,
     client: Client,
-) -> Result<StatusCode> {
+) -> Result<Response> {
     state
         .sessions
         .revoke(caller.session_id, Some(caller.user_id))
@@ -36,5 +38,7 @@ pub(crate) async fn logout(
         json!({"session_id": caller.session_id}),
     )
     .await?;
-    Ok(StatusCode::NO_CONTENT)
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    super::cookie::clear(&mut response);
+    Ok(response)
 }

@@ -1,5 +1,6 @@
 //! HTTP routes: one file per action, all listed here.
 
+mod cookie;
 mod dto;
 mod guard;
 mod jwks;

@@ -1,4 +1,5 @@
 use super::Client;
+use super::cookie::{self, Browser};
 use super::dto::{RefreshRequest, TokenResponse};
 use super::login::token_response;
 use crate::auth::refresh;
@@ -8,7 +9,9 @@ use crate::store::accounts;
 use crate::store::audit::{self, Event};
 use crate::store::sessions::Rotation;
 use axum::extract::State;
+use axum::response::{IntoResponse, Response};
 use serde_json::json;
+use tandem_platform::FieldError;
 use tandem_platform::extract::Json;
 
 /// Exchange a refresh token for a new token pair.
@@ -17,11 +20,18 @@ use tandem_platform::extract::Json;
 /// the whole session (reuse detection), except within `refresh_reuse_grace_secs` of the
 /// rotation, when the same new pair is returned again: that is two tabs refreshing at once,
 /// not an attacker.
+///
+/// Browser mode: send `X-Tandem-Browser: 1` and `{}`; the token is read from the
+/// `tandem_refresh` cookie and the new one set in it, never in the body. The cookie alone,
+/// without the header, is refused (a cross-site request cannot add the header).
 #[utoipa::path(
     post, path = "/auth/refresh", tag = "auth",
     request_body = RefreshRequest,
+    params(("X-Tandem-Browser" = Option<String>, Header, description = "`1` for browser mode: the refresh token travels in the `HttpOnly` cookie `tandem_refresh`")),
     responses(
-        (status = 200, description = "A new pair", body = TokenResponse),
+        (status = 200, description = "A new pair (in browser mode without `refresh_token`, which is in `Set-Cookie`)", body = TokenResponse),
+        (status = 403, description = "The refresh cookie was sent without `X-Tandem-Browser: 1` (`browser_header_required`)", body = tandem_platform::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No `refresh_token` and no cookie", body = tandem_platform::Problem, content_type = "application/problem+json"),
         (status = 401, description = "Invalid, expired, revoked or reused (`invalid_refresh_token`)", body = tandem_platform::Problem, content_type = "application/problem+json"),
         (status = 429, description = "Rate limited", body = tandem_platform::Problem, content_type = "application/problem+json"),
     )
@@ -30,9 +40,35 @@ use tandem_platform::extract::Json;
 pub(crate) async fn refresh(
     State(state): State<AppState>,
     client: Client,
+    browser: Browser,
     Json(body): Json<RefreshRequest>,
-) -> Result<Json<TokenResponse>> {
-    let old = body.refresh_token.trim();
+) -> Result<Response> {
+    let old = match (body.refresh_token, &browser.cookie) {
+        (Some(token), _) => token,
+        (None, Some(cookie)) if browser.enabled => cookie.clone(),
+        (None, Some(_)) => return Err(Error::BrowserHeaderRequired),
+        (None, None) if browser.enabled => return Err(Error::InvalidRefreshToken),
+        (None, None) => {
+            return Err(tandem_platform::Problem::validation(vec![FieldError::new(
+                "refresh_token",
+                "is required (or, in browser mode, the `tandem_refresh` cookie)",
+            )])
+            .into());
+        }
+    };
+    match rotate(&state, &client, old.trim()).await {
+        Ok(tokens) => Ok(browser.respond(tokens)),
+        Err(Error::InvalidRefreshToken) if browser.enabled => {
+            // Tell the browser to drop the dead cookie rather than send it forever.
+            let mut response = Error::InvalidRefreshToken.into_response();
+            cookie::clear(&mut response);
+            Ok(response)
+        }
+        Err(other) => Err(other),
+    }
+}
+
+async fn rotate(state: &AppState, client: &Client, old: &str) -> Result<TokenResponse> {
     if old.is_empty() || old.len() > 256 {
         return Err(Error::InvalidRefreshToken);
     }
@@ -52,7 +88,7 @@ pub(crate) async fn refresh(
                     .await?;
                 return Err(Error::InvalidRefreshToken);
             };
-            let response = token_response(&state, &session, refresh_token, account)?;
+            let response = token_response(state, &session, refresh_token, account)?;
             let sealed = serde_json::to_vec(&response)
                 .ok()
                 .and_then(|plain| refresh::seal_for_grace(old, &plain));
@@ -67,7 +103,7 @@ pub(crate) async fn refresh(
                 json!({"session_id": session.id}),
             )
             .await?;
-            Ok(Json(response))
+            Ok(response)
         }
         Rotation::Grace { session_id } => {
             let sealed = state.sessions.await_grace(old).await?;
@@ -76,7 +112,7 @@ pub(crate) async fn refresh(
                 .and_then(|plain| serde_json::from_slice::<TokenResponse>(&plain).ok());
             // The session may have been revoked in the meantime.
             match (response, state.sessions.get(session_id).await?) {
-                (Some(response), Some(_)) => Ok(Json(response)),
+                (Some(response), Some(_)) => Ok(response),
                 _ => Err(Error::InvalidRefreshToken),
             }
         }

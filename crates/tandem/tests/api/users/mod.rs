@@ -1,6 +1,7 @@
 //! The User Service, through its HTTP API.
 
 mod audit;
+mod browser;
 mod concurrency;
 mod lockout;
 mod login;
