@@ -77,3 +77,30 @@ redis_up() {
     (exec 3<>"/dev/tcp/127.0.0.1/$REDIS_PORT" && printf 'PING\r\n' >&3 && head -c 5 <&3 | grep -q PONG) 2>/dev/null
   fi
 }
+
+# Node.js 20.19+ builds and tests the web app (Vite 8 needs it). Debian 13 packages a
+# new enough one; on older releases install Node 20 or 22 from nodejs.org or NodeSource.
+ensure_node() {
+  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    apt_install nodejs npm
+  fi
+  local version
+  version=$(node -p 'process.versions.node')
+  if ! node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>22||(a===22&&b>=12)||(a===20&&b>=19)||a===21?0:1)'; then
+    echo "Node.js $version is too old for the web app: install Node.js 20.19+ or 22.12+ and run this again." >&2
+    exit 1
+  fi
+}
+
+# Installs the web app's packages when package-lock.json changed since the last install.
+web_deps() {
+  if [ ! -f web/node_modules/.package-lock.json ] || [ web/package-lock.json -nt web/node_modules/.package-lock.json ]; then
+    log "web: npm ci"
+    (cd web && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+}
+
+# The browser tests drive Debian's Chromium (browser downloads do not work offline).
+ensure_chromium() {
+  command -v chromium >/dev/null || command -v chromium-browser >/dev/null || apt_install chromium
+}

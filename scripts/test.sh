@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Sets up and runs every check CI runs: formatting, clippy with warnings as errors, and
-# all tests (unit, property, replay, black-box API tests against real PostgreSQL and Redis).
+# all tests (unit, property, replay, black-box API tests against real PostgreSQL and Redis),
+# then the web app's type check, unit tests, build, and browser tests in headless Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 
 ensure_rust
+ensure_node
+ensure_chromium
 ensure_postgres
 ensure_redis
 # The export tests read PDFs back with pdftotext.
@@ -29,3 +32,12 @@ log "cargo clippy -D warnings"
 cargo clippy --locked --workspace --all-targets -- -D warnings
 log "cargo test"
 cargo test --locked --workspace
+
+log "web: type check and unit tests"
+web_deps
+(cd web && npx tsc --noEmit && npx vitest run)
+log "web: build"
+(cd web && npx vite build --logLevel warn)
+log "web: browser tests (headless Chromium)"
+cargo build --locked -p tandem
+(cd web && node --test --test-concurrency=1 e2e/)

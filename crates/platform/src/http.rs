@@ -60,7 +60,7 @@ pub fn finish(routes: Router, platform: &Platform) -> Router {
         // their scripts from this origin. Inline styles are needed by Swagger UI.
         (
             "content-security-policy",
-            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
+            "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; \
              connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
         ),
     ];

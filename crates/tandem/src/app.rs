@@ -119,6 +119,10 @@ impl App {
             collab = Some(service);
         }
         routes = routes.merge(openapi::router(api));
+        if mode == Mode::All {
+            // In microservice mode the proxy in front serves web/dist (docs/deployment.md).
+            routes = routes.merge(crate::web::router(&config.web));
+        }
 
         let router = http::finish(routes, &platform);
         let grace = Duration::from_secs(server_config.shutdown_grace_secs);

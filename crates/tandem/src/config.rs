@@ -17,6 +17,8 @@ pub struct Config {
     pub documents: tandem_documents::DocumentsConfig,
     /// `[collab]`: the Collaboration Service.
     pub collab: tandem_collab::CollabConfig,
+    /// `[web]`: the browser editor served at `/` in one-process mode.
+    pub web: crate::web::WebConfig,
 }
 
 /// The sections the services own. Extracted separately from the platform's rather than
@@ -27,6 +29,7 @@ struct ServiceSections {
     users: tandem_users::UsersConfig,
     documents: tandem_documents::DocumentsConfig,
     collab: tandem_collab::CollabConfig,
+    web: crate::web::WebConfig,
 }
 
 impl Config {
@@ -48,6 +51,7 @@ impl Config {
             users: services.users,
             documents: services.documents,
             collab: services.collab,
+            web: services.web,
         })
     }
 }

@@ -8,6 +8,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod openapi;
+pub mod web;
 
 pub use app::{App, Mode};
 pub use config::Config;

@@ -9,3 +9,4 @@ mod documents;
 mod foundation;
 mod hostile_text;
 mod users;
+mod web;

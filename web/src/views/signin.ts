@@ -1,0 +1,130 @@
+// Sign in and register.
+
+import { ApiError, toApiError } from "../api";
+import type { App } from "../app";
+import { busy, h, mount, problemBox } from "../ui/dom";
+
+export function signIn(app: App, root: HTMLElement): void {
+  const id = h("input", { id: "identifier", name: "username", autocomplete: "username", required: true });
+  const pw = h("input", { id: "password", name: "password", type: "password", autocomplete: "current-password", required: true });
+  const problem = problemBox();
+  const submit = h("button", { type: "submit", class: "primary" }, "Sign in");
+  const form = h(
+    "form",
+    { class: "card narrow", "aria-labelledby": "signin-title" },
+    h("h1", { id: "signin-title" }, "Sign in to tandem"),
+    h("label", { for: "identifier" }, "Email or username"),
+    id,
+    h("label", { for: "password" }, "Password"),
+    pw,
+    problem.el,
+    submit,
+    h("p", {}, "New here? ", h("a", { href: "#/register" }, "Create an account")),
+  );
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    problem.show(null);
+    try {
+      await busy(submit, () => app.auth.login(id.value.trim(), pw.value));
+      app.go(app.afterSignIn ?? "#/");
+    } catch (err) {
+      problem.show(err instanceof ApiError ? err.human : String(err));
+      pw.select();
+    }
+  });
+  mount(root, form);
+  id.focus();
+}
+
+/** The password policy as the User Service applies it, checked as the person types; the
+ * server's own verdict (it also scores guessability) is shown next to the field on submit. */
+export function passwordHints(password: string, email: string, username: string): string[] {
+  const hints: string[] = [];
+  if (password.length < 12) hints.push(`at least 12 characters (${password.length} so far)`);
+  if (new TextEncoder().encode(password).length > 72) hints.push("at most 72 bytes");
+  const lower = password.toLowerCase();
+  if (username.length >= 3 && lower.includes(username.toLowerCase())) hints.push("must not contain your username");
+  const local = email.split("@")[0]?.toLowerCase() ?? "";
+  if (local.length >= 3 && lower.includes(local)) hints.push("must not contain your email");
+  if (password.length >= 12 && new Set(password).size < 6) hints.push("too repetitive: mix more different characters");
+  return hints;
+}
+
+export function register(app: App, root: HTMLElement): void {
+  const field = (name: string, label: string, attrs: Record<string, string | boolean> = {}) => {
+    const input = h("input", { id: name, name, required: true, ...attrs });
+    const note = h("small", { id: `${name}-note`, class: "field-note" });
+    input.setAttribute("aria-describedby", note.id);
+    return { input, note, el: [h("label", { for: name }, label), input, note] };
+  };
+  const name = field("display_name", "Your name", { autocomplete: "name" });
+  const email = field("email", "Email", { type: "email", autocomplete: "email" });
+  const username = field("username", "Username", { autocomplete: "username", pattern: "[a-zA-Z0-9_.\\-]{3,32}" });
+  const password = field("new-password", "Password", { type: "password", autocomplete: "new-password" });
+  const problem = problemBox();
+  const submit = h("button", { type: "submit", class: "primary" }, "Create account");
+  const updateHints = () => {
+    const hints = passwordHints(password.input.value, email.input.value, username.input.value);
+    password.note.textContent = password.input.value
+      ? hints.length
+        ? `Needs: ${hints.join("; ")}.`
+        : "Looks good. The server also checks that it is hard to guess."
+      : "At least 12 characters, hard to guess, not containing your email or username.";
+    password.note.className = `field-note ${hints.length && password.input.value ? "bad" : "ok"}`;
+  };
+  password.input.addEventListener("input", updateHints);
+  updateHints();
+  const form = h(
+    "form",
+    { class: "card narrow", "aria-labelledby": "register-title" },
+    h("h1", { id: "register-title" }, "Create your account"),
+    name.el,
+    email.el,
+    username.el,
+    password.el,
+    problem.el,
+    submit,
+    h("p", {}, "Have an account? ", h("a", { href: "#/signin" }, "Sign in")),
+  );
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    problem.show(null);
+    for (const f of [name, email, username]) f.note.textContent = "";
+    try {
+      await busy(submit, async () => {
+        const res = await fetch("/auth/register", {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({
+            display_name: name.input.value,
+            email: email.input.value.trim(),
+            username: username.input.value.trim(),
+            password: password.input.value,
+          }),
+        });
+        if (!res.ok) throw await toApiError(res);
+        await app.auth.login(username.input.value.trim(), password.input.value);
+      });
+      app.go("#/");
+    } catch (err) {
+      if (err instanceof ApiError) {
+        const map: Record<string, { note: HTMLElement; input: HTMLInputElement }> = {
+          display_name: name,
+          email,
+          username,
+          password,
+        };
+        for (const e2 of err.errors) {
+          const f = map[e2.field];
+          if (f) {
+            f.note.textContent = e2.message;
+            f.note.className = "field-note bad";
+          }
+        }
+        problem.show(err.errors.length ? "Please fix the fields marked above." : err.human);
+      } else problem.show(String(err));
+    }
+  });
+  mount(root, form);
+  name.input.focus();
+}
