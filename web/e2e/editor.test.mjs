@@ -22,3 +22,217 @@ test("a new writer registers, creates a document, types, reloads: the text is th
   assert.equal(await page.getByLabel("Title").inputValue(), "First steps");
   await context.close();
 });
+
+/** Shares `docId` (owned by `owner`'s page) with `who` by email, through the UI. */
+async function share(page, who, role) {
+  await page.getByRole("button", { name: "Share" }).click();
+  await page.getByLabel("Invite by email").fill(who.email);
+  await page.locator("#share-role").selectOption(role);
+  await page.getByRole("button", { name: "Invite" }).click();
+  await page.locator(".collaborators").getByText(who.name, { exact: true }).waitFor();
+  await page.getByRole("button", { name: "Share" }).click();
+}
+
+async function open(page, docId) {
+  await page.goto(`/#/d/${docId}`);
+  await connected(page);
+}
+
+test("two writers type into one document at once: both screens agree and show the other's cursor", async () => {
+  const ada = person("Ada");
+  const grace = person("Grace");
+  const a = await registered(env, ada);
+  const g = await registered(env, grace);
+  const docId = await newDocument(a.page, "Together");
+  await share(a.page, grace, "write");
+  await open(g.page, docId);
+
+  // Ada has written two lines; each writer types at the end of one, at the same time.
+  await a.page.locator(".cm-content").click();
+  await a.page.keyboard.type("Agenda:\nNotes:");
+  await settled(a.page);
+  await g.page.waitForFunction(() => window.tandemEditor.view.state.doc.toString() === "Agenda:\nNotes:");
+  await a.page.evaluate(() => window.tandemEditor.view.dispatch({ selection: { anchor: 7 } }));
+  await g.page.evaluate(() => window.tandemEditor.view.dispatch({ selection: { anchor: 14 } }));
+  await a.page.locator(".cm-content").focus();
+  await g.page.locator(".cm-content").focus();
+  await Promise.all([
+    a.page.keyboard.type(" budget 🌸 and hiring", { delay: 10 }),
+    g.page.keyboard.type(" Grace writes too 🚀!", { delay: 10 }),
+  ]);
+  await settled(a.page);
+  await settled(g.page);
+  const expected = "Agenda: budget 🌸 and hiring\nNotes: Grace writes too 🚀!";
+  await a.page.waitForFunction((t) => window.tandemEditor.view.state.doc.toString() === t, expected);
+  await g.page.waitForFunction((t) => window.tandemEditor.view.state.doc.toString() === t, expected);
+
+  // Each sees the other's cursor, labelled with the right name.
+  await a.page.locator(".cm-remote-label", { hasText: "Grace" }).waitFor();
+  await g.page.locator(".cm-remote-label", { hasText: "Ada" }).waitFor();
+  await a.page.locator(".people").getByText("Grace").waitFor();
+  await a.page.screenshot({ path: path.join(shots, "editor-two-cursors.png") });
+  await a.context.close();
+  await g.context.close();
+});
+
+test("a writer whose socket is cut keeps typing; when it returns nothing is lost on either side", async () => {
+  const ada = person("Ada");
+  const grace = person("Grace");
+  const a = await registered(env, ada);
+  const g = await registered(env, grace);
+  const docId = await newDocument(a.page, "Flaky network");
+  await share(a.page, grace, "write");
+  await open(g.page, docId);
+  await a.page.locator(".cm-content").click();
+  await a.page.keyboard.type("online. ");
+  await settled(a.page);
+
+  // Cut Ada's socket and refuse new ones (context.setOffline does not cut WebSockets).
+  let refuse = true;
+  const live = [];
+  await a.page.routeWebSocket(/\/collab\//, (ws) => {
+    if (refuse) return ws.close({ code: 1006 });
+    live.push(ws.connectToServer());
+  });
+  await a.page.evaluate(() => window.tandemEditor.connection.restart());
+  await a.page.locator(".status:not([data-state=connected])").waitFor();
+  await a.page.keyboard.type("typed while cut off 📴. ");
+  await g.page.locator(".cm-content").click();
+  await g.page.keyboard.press("Control+End");
+  await g.page.keyboard.type("Grace meanwhile. ");
+  await settled(g.page);
+  assert.equal(await a.page.evaluate(() => window.tandemEditor.client.pending), true);
+
+  refuse = false;
+  await a.page.locator(".status[data-state=connected]").waitFor({ timeout: 40_000 });
+  await settled(a.page);
+  await g.page.waitForFunction(() => window.tandemEditor.view.state.doc.toString().includes("📴"));
+  const [ta, tg] = [await text(a.page), await text(g.page)];
+  assert.equal(ta, tg);
+  for (const part of ["online. ", "typed while cut off 📴. ", "Grace meanwhile. "]) assert.ok(ta.includes(part), `${part} in ${ta}`);
+  await a.context.close();
+  await g.context.close();
+});
+
+test("a reader cannot type; sharing with write lets them", async () => {
+  const ada = person("Ada");
+  const bob = person("Bob");
+  const a = await registered(env, ada);
+  const b = await registered(env, bob);
+  const docId = await newDocument(a.page, "Read me");
+  await a.page.locator(".cm-content").click();
+  await a.page.keyboard.type("Only Ada writes.");
+  await settled(a.page);
+  await share(a.page, bob, "read");
+  await open(b.page, docId);
+  await b.page.getByText("You can read this document live, but not edit it.").waitFor();
+  await b.page.locator(".cm-content").click();
+  await b.page.keyboard.type("Bob tries");
+  assert.equal(await text(b.page), "Only Ada writes.");
+  await b.page.screenshot({ path: path.join(shots, "reader.png") });
+
+  // Raised to write while connected: Bob can type at once.
+  await share(a.page, bob, "write");
+  await b.page.waitForFunction(() => !window.tandemEditor.view.state.readOnly, null, { timeout: 15_000 });
+  await b.page.locator(".cm-content").click();
+  await b.page.keyboard.press("Control+End");
+  await b.page.keyboard.type(" Bob too.");
+  await settled(b.page);
+  await a.page.waitForFunction(() => window.tandemEditor.view.state.doc.toString() === "Only Ada writes. Bob too.");
+  await a.context.close();
+  await b.context.close();
+});
+
+test("history shows a version, its diff, and restores it", async () => {
+  const { context, page } = await registered(env, person("Ada"));
+  const docId = await newDocument(page, "Versions");
+  await page.locator(".cm-content").click();
+  await page.keyboard.type("first draft");
+  await settled(page);
+  await page.evaluate(() => window.tandemEditor.client.save());
+  await page.getByText(/Saved as version/).waitFor();
+  await page.keyboard.press("Control+a");
+  await page.keyboard.type("second thoughts");
+  await settled(page);
+  await page.evaluate(() => window.tandemEditor.client.save());
+  await page.waitForFunction(() => document.querySelector(".saved")?.textContent?.match(/version [3-9]/));
+
+  await page.getByRole("button", { name: "History" }).click();
+  await page.getByRole("button", { name: "Version 2" }).click();
+  await page.locator(".diff .line.delete", { hasText: "first draft" }).waitFor();
+  await page.locator(".diff .line.insert", { hasText: "second thoughts" }).waitFor();
+  await page.screenshot({ path: path.join(shots, "history.png") });
+  page.once("dialog", (d) => d.accept());
+  await page.locator(".versions li", { hasText: "Version 2" }).getByRole("button", { name: "Restore" }).click();
+  await page.waitForFunction(() => window.tandemEditor.view.state.doc.toString() === "first draft", null, { timeout: 15_000 });
+  void docId;
+  await context.close();
+});
+
+test("search finds a document and opens it", async () => {
+  const { context, page } = await registered(env, person("Ada"));
+  await newDocument(page, "Garden plans");
+  await page.locator(".cm-content").click();
+  await page.keyboard.type("Tomatoes along the south fence, basil between them.");
+  await settled(page);
+  await page.evaluate(() => window.tandemEditor.client.save());
+  await page.getByText(/Saved as version/).waitFor();
+  await page.goto("/#/");
+  await page.getByLabel("Search documents").fill("tomatoes");
+  await page.getByRole("button", { name: "Search" }).click();
+  const hit = page.locator(".doc-list li", { hasText: "Garden plans" });
+  await hit.locator("mark").first().waitFor();
+  await page.screenshot({ path: path.join(shots, "search.png") });
+  await hit.getByRole("link", { name: "Garden plans" }).click();
+  await connected(page);
+  assert.ok((await text(page)).startsWith("Tomatoes"));
+  await context.close();
+});
+
+test("random concurrent edits, emoji and same-position inserts included, converge with the server", async () => {
+  const ada = person("Ada");
+  const grace = person("Grace");
+  const a = await registered(env, ada);
+  const g = await registered(env, grace);
+  const docId = await newDocument(a.page, "Fuzz");
+  await share(a.page, grace, "write");
+  await open(g.page, docId);
+  // Each page makes random CodeMirror edits through the real binding, many of them at the
+  // start of the text (so inserts tie), while the other does the same.
+  const fuzz = (page, seed) =>
+    page.evaluate(async (seed) => {
+      let s = seed;
+      const r = () => ((s = (s * 1103515245 + 12345) & 0x7fffffff), s / 0x7fffffff);
+      const pieces = ["a", "Z", " ", "\n", "é", "🦀", "日本", "👍🏽", "∑"];
+      const { view } = window.tandemEditor;
+      for (let i = 0; i < 150; i++) {
+        const doc = view.state.doc;
+        let from = r() < 0.3 ? 0 : Math.floor(r() * (doc.length + 1));
+        // Never split a surrogate pair: CodeMirror offsets are UTF-16.
+        const code = doc.sliceString(Math.max(0, from - 1), from).charCodeAt(0);
+        if (code >= 0xd800 && code <= 0xdbff) from -= 1;
+        let to = Math.min(doc.length, from + (r() < 0.3 ? Math.floor(r() * 4) : 0));
+        const end = doc.sliceString(Math.max(0, to - 1), to).charCodeAt(0);
+        if (end >= 0xd800 && end <= 0xdbff) to = Math.min(doc.length, to + 1);
+        view.dispatch({ changes: { from, to, insert: r() < 0.85 ? pieces[Math.floor(r() * pieces.length)] : "" } });
+        if (r() < 0.3) await new Promise((res) => setTimeout(res, Math.floor(r() * 15)));
+      }
+    }, seed);
+  await Promise.all([fuzz(a.page, 17), fuzz(g.page, 99)]);
+  await settled(a.page);
+  await settled(g.page);
+  let ta, tg;
+  for (let i = 0; i < 100; i++) {
+    [ta, tg] = [await text(a.page), await text(g.page)];
+    if (ta === tg) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.equal(ta, tg);
+  // A third editor loads the server's text: the same.
+  const third = await a.context.newPage();
+  await third.goto(`/#/d/${docId}`);
+  await connected(third);
+  assert.equal(await text(third), ta);
+  await a.context.close();
+  await g.context.close();
+});
