@@ -236,3 +236,41 @@ test("random concurrent edits, emoji and same-position inserts included, converg
   await a.context.close();
   await g.context.close();
 });
+
+test("the account page lists sessions and ends another device's, which is sent to sign in", async () => {
+  const ada = person("Ada");
+  const a = await registered(env, ada);
+  // A second device: sign in through the form.
+  const other = await env.browser.newContext({ baseURL: env.base });
+  const b = await other.newPage();
+  await b.goto("/");
+  await b.getByLabel("Email or username").fill(ada.username);
+  await b.getByLabel("Password").fill(ada.password);
+  await b.getByRole("button", { name: "Sign in" }).click();
+  await b.getByRole("button", { name: "New document" }).waitFor();
+
+  await a.page.getByRole("link", { name: "Ada" }).click();
+  const sessions = a.page.locator(".sessions li");
+  await sessions.nth(1).waitFor();
+  assert.equal(await sessions.count(), 2);
+  await a.page.screenshot({ path: path.join(shots, "account.png") });
+  await a.page.locator(".sessions li", { hasNotText: "(this device)" }).getByRole("button", { name: "End session" }).click();
+  await a.page.waitForFunction(() => document.querySelectorAll(".sessions li").length === 1);
+
+  // The ended device finds out on its next request and is asked to sign in.
+  await b.reload();
+  await b.getByRole("button", { name: "Sign in" }).waitFor();
+  await other.close();
+
+  // A phone-sized window: the editor and its panels stack and stay usable.
+  await a.page.setViewportSize({ width: 390, height: 844 });
+  await a.page.goto("/#/");
+  await newDocument(a.page, "On the phone");
+  await a.page.locator(".cm-content").click();
+  await a.page.keyboard.type("Typed on a narrow screen.");
+  await a.page.getByRole("button", { name: "Share" }).click();
+  await a.page.getByLabel("Invite by email").waitFor();
+  await settled(a.page);
+  await a.page.screenshot({ path: path.join(shots, "narrow.png"), fullPage: true });
+  await a.context.close();
+});

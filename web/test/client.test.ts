@@ -234,3 +234,26 @@ describe("the collaboration client", () => {
     expect(ada.client.pending).toBe(false);
   });
 });
+
+describe("remote selections", () => {
+  it("move through later changes but not through changes they already include", () => {
+    const server = new Server();
+    server.text = "hello";
+    const ada = new Peer("ada", server);
+    ada.connect();
+    const c = ada.client;
+    c.handle({ type: "user_joined", user_id: "g", session_id: "g", display_name: "Grace", color: "#000" });
+    c.handle({ type: "cursor_position", user_id: "g", session_id: "g", revision: 0, selection: { anchor: 5, head: 5 } });
+    // Someone inserts at the start: Grace's caret moves with the text.
+    c.handle({ type: "document_change", revision: 1, operation: ["> ", 5], user_id: "x", session_id: "x" });
+    expect(c.participants.get("g")!.selection).toEqual({ anchor: 7, head: 7 });
+    // A selection already at revision 2 (sent before this client saw op 2) is not moved again.
+    c.handle({ type: "cursor_position", user_id: "g", session_id: "g", revision: 2, selection: { anchor: 1, head: 1 } });
+    c.handle({ type: "document_change", revision: 2, operation: ["!", 7], user_id: "x", session_id: "x" });
+    expect(c.participants.get("g")!.selection).toEqual({ anchor: 1, head: 1 });
+    // And one older than the text is dropped.
+    c.handle({ type: "cursor_position", user_id: "g", session_id: "g", revision: 1, selection: { anchor: 0, head: 0 } });
+    expect(c.participants.get("g")!.selection).toEqual({ anchor: 1, head: 1 });
+    expect(ada.text).toBe("!> hello");
+  });
+});

@@ -56,6 +56,8 @@ export class CollabClient {
   private serverBase = "";
   private serverLog: Operation[] = [];
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The revision each participant's selection is at. */
+  private readonly selectionAt = new Map<string, number>();
 
   constructor(
     readonly clientId: string,
@@ -145,9 +147,12 @@ export class CollabClient {
         return this.remote(msg.revision, Operation.fromJSON(msg.operation), msg);
       case "cursor_position": {
         const p = this.participants.get(msg.session_id);
-        if (p && msg.revision === this.revision) p.selection = msg.selection;
-        else if (p && msg.revision < (this.revision ?? 0)) return; // stale; a newer one follows
-        else if (p) p.selection = msg.selection;
+        if (!p) return;
+        // A selection at a revision this client has not reached yet is kept as it is: the
+        // ops in between are on their way, and `remote` leaves it alone until then.
+        if (msg.revision < (this.revision ?? 0)) return; // stale: a newer one follows
+        p.selection = msg.selection;
+        this.selectionAt.set(msg.session_id, msg.revision);
         this.host.notify({ type: "participants", participants: this.participants });
         return;
       }
@@ -194,7 +199,11 @@ export class CollabClient {
     this.userId = w.user.id;
     this.sessionId = w.session_id;
     this.participants.clear();
-    for (const p of w.participants) this.participants.set(p.session_id, { ...p });
+    this.selectionAt.clear();
+    for (const p of w.participants) {
+      this.participants.set(p.session_id, { ...p });
+      this.selectionAt.set(p.session_id, w.revision);
+    }
     if (this.revision === null) {
       // First connect: the server's text is the text.
       this.revision = w.revision;
@@ -287,17 +296,22 @@ export class CollabClient {
     this.serverLog.push(op);
     this.fold(FOLD_EVERY);
     this.revision = revision;
-    // Participants' selections are at the old revision: move them through the change.
+    // Selections at the revision before this op move through it; newer ones wait.
     for (const p of this.participants.values()) {
-      if (p.selection && p.session_id !== msg.session_id) {
+      const at = this.selectionAt.get(p.session_id) ?? revision - 1;
+      if (p.selection && at < revision) {
         p.selection = {
           anchor: transformPosition(p.selection.anchor, op),
           head: transformPosition(p.selection.head, op),
         };
+        this.selectionAt.set(p.session_id, revision);
       }
     }
     const author = msg.session_id ? this.participants.get(msg.session_id) : undefined;
-    if (author && msg.selection !== undefined) author.selection = msg.selection;
+    if (author && msg.selection !== undefined) {
+      author.selection = msg.selection;
+      this.selectionAt.set(author.session_id, revision);
+    }
     this.host.applyRemote(s);
     this.host.notify({ type: "participants", participants: this.participants });
   }
