@@ -274,3 +274,19 @@ test("the account page lists sessions and ends another device's, which is sent t
   await a.page.screenshot({ path: path.join(shots, "narrow.png"), fullPage: true });
   await a.context.close();
 });
+
+test("registration shows the password policy's verdict as the person types", async () => {
+  const context = await env.browser.newContext({ baseURL: env.base });
+  const page = await context.newPage();
+  await page.goto("/#/register");
+  await page.getByLabel("Username").fill("lovelace");
+  const password = page.getByLabel("Password");
+  const note = page.locator("#new-password-note");
+  await password.fill("short");
+  await note.getByText("at least 12 characters (5 so far)").waitFor();
+  await password.fill("password1234");
+  await note.getByText(/too easy to guess/).waitFor();
+  await password.fill("plaid umbrella orbit sandwich");
+  await note.getByText("Strong enough.").waitFor();
+  await context.close();
+});

@@ -66,3 +66,16 @@ describe("the UTF-16 ↔ code point map", () => {
     }
   });
 });
+
+describe("text the server can take", () => {
+  it("replaces lone surrogates as they are typed or pasted, and keeps lines as \\n", async () => {
+    const { EditorState } = await import("@codemirror/state");
+    const { wellFormed } = await import("../src/editor/collab");
+    let state = EditorState.create({ doc: "ok", extensions: [wellFormed] });
+    state = state.update({ changes: { from: 2, insert: "\uD83E half, and 🦀 whole" } }).state;
+    expect(state.doc.toString()).toBe("ok\uFFFD half, and 🦀 whole");
+    state = state.update({ changes: { from: 0, insert: "a\r\nb\rc\n" } }).state;
+    expect(state.doc.toString().includes("\r")).toBe(false);
+    expect(state.doc.lines).toBe(4);
+  });
+});

@@ -69,6 +69,8 @@ pub struct RateLimitConfig {
     pub refresh_per_minute: u32,
     /// Every authenticated endpoint, per user.
     pub user_per_minute: u32,
+    /// `POST /auth/password-check`, per client IP (forms call it as people type).
+    pub password_check_per_minute: u32,
 }
 
 impl Default for RateLimitConfig {
@@ -78,6 +80,7 @@ impl Default for RateLimitConfig {
             register_per_minute: 10,
             refresh_per_minute: 60,
             user_per_minute: 600,
+            password_check_per_minute: 120,
         }
     }
 }

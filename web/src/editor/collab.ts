@@ -138,7 +138,7 @@ const cursorField = StateField.define<DecorationSet>({
 
 /** Lone surrogates cannot travel as JSON the server accepts: replace them as they are typed
  * or pasted, so the text on screen is the text the server has. */
-const wellFormed = EditorState.transactionFilter.of((tr) => {
+export const wellFormed = EditorState.transactionFilter.of((tr) => {
   if (!tr.docChanged || tr.annotation(remote)) return tr;
   let bad = false;
   tr.changes.iterChanges((_fa, _ta, _fb, _tb, text) => {

@@ -4,7 +4,7 @@ import { ApiError } from "../api";
 import type { App, Cleanup } from "../app";
 import type { User } from "../auth";
 import { busy, formatTime, h, mount, problemBox, toast } from "../ui/dom";
-import { passwordHints } from "./signin";
+import { livePasswordFeedback } from "./signin";
 
 interface Session {
   id: string;
@@ -48,10 +48,7 @@ export function accountView(app: App, root: HTMLElement): Cleanup {
   const next = field("new-password", "New password", "", { type: "password", autocomplete: "new-password", required: true });
   const hint = h("small", { class: "field-note", id: "new-password-note" });
   next.input.setAttribute("aria-describedby", hint.id);
-  next.input.addEventListener("input", () => {
-    const hints = passwordHints(next.input.value, user.email, user.username);
-    hint.textContent = next.input.value ? (hints.length ? `Needs: ${hints.join("; ")}.` : "Looks good.") : "";
-  });
+  livePasswordFeedback(next.input, hint, () => ({ email: user.email, username: user.username }));
   const pwProblem = problemBox();
   const savePw = h("button", { type: "submit" }, "Change password");
   const password = h("form", { class: "card", "aria-labelledby": "pw-h" }, h("h2", { id: "pw-h" }, "Password"), current.el, next.el, hint, pwProblem.el, savePw, h("p", { class: "meta" }, "Changing it signs out every other device."));
@@ -61,7 +58,6 @@ export function accountView(app: App, root: HTMLElement): Cleanup {
     try {
       await busy(savePw, () => app.api.put("/auth/password", { current_password: current.input.value, new_password: next.input.value }));
       current.input.value = next.input.value = "";
-      hint.textContent = "";
       toast("Password changed. Your other devices were signed out.");
       void loadSessions();
     } catch (err) {

@@ -146,7 +146,9 @@ export function documentView(app: App, root: HTMLElement, id: string): Cleanup {
         return;
       }
       case "participants":
-        return showPeople(e.participants);
+        // Coalesced to one redraw a frame: every remote change moves the cursors.
+        if (!peopleFrame) peopleFrame = requestAnimationFrame(() => ((peopleFrame = 0), showPeople(client.participants)));
+        return;
       case "pending":
         if (e.pending) saved.textContent = "Saving…";
         else saved.textContent = "All changes saved";
@@ -187,14 +189,20 @@ export function documentView(app: App, root: HTMLElement, id: string): Cleanup {
     if (info) info.role = role;
   }
 
+  let peopleFrame = 0;
+  let peopleKey = "";
   function showPeople(map: Map<string, Participant>) {
     const others = [...map.values()].filter((p) => p.session_id !== client.sessionId);
-    mount(
-      people,
+    const key = others.map((p) => `${p.session_id}:${p.display_name}:${p.color}`).join("|");
+    if (key !== peopleKey) {
+      peopleKey = key;
+      mount(
+        people,
       others.map((p) =>
-        h("li", { class: "person", title: p.display_name }, h("span", { class: "dot", style: `background:${p.color}` }), p.display_name),
-      ),
-    );
+          h("li", { class: "person", title: p.display_name }, h("span", { class: "dot", style: `background:${p.color}` }), p.display_name),
+        ),
+      );
+    }
     cv?.showParticipants(others.map((p) => ({ participant: p, selection: p.selection ? client.toLocal(p.selection) : null })));
   }
 

@@ -36,8 +36,8 @@ export function signIn(app: App, root: HTMLElement): void {
   id.focus();
 }
 
-/** The password policy as the User Service applies it, checked as the person types; the
- * server's own verdict (it also scores guessability) is shown next to the field on submit. */
+/** The quick part of the password policy, checked on every keystroke; `policyVerdict` asks
+ * the User Service for the whole verdict (it also scores guessability) once typing pauses. */
 export function passwordHints(password: string, email: string, username: string): string[] {
   const hints: string[] = [];
   if (password.length < 12) hints.push(`at least 12 characters (${password.length} so far)`);
@@ -48,6 +48,52 @@ export function passwordHints(password: string, email: string, username: string)
   if (local.length >= 3 && lower.includes(local)) hints.push("must not contain your email");
   if (password.length >= 12 && new Set(password).size < 6) hints.push("too repetitive: mix more different characters");
   return hints;
+}
+
+/** Shows the policy's verdict on `input` in `note` as the person types: the local hints at
+ * once, the server's verdict (POST /auth/password-check) 300 ms after the last keystroke. */
+export function livePasswordFeedback(
+  input: HTMLInputElement,
+  note: HTMLElement,
+  context: () => { email: string; username: string },
+): void {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let asked = 0;
+  const show = (text: string, ok: boolean) => {
+    note.textContent = text;
+    note.className = `field-note ${ok ? "ok" : "bad"}`;
+  };
+  const update = () => {
+    clearTimeout(timer);
+    const password = input.value;
+    if (!password) {
+      note.textContent = "At least 12 characters, hard to guess, not containing your email or username.";
+      note.className = "field-note";
+      return;
+    }
+    const { email, username } = context();
+    const hints = passwordHints(password, email, username);
+    if (hints.length) return show(`Needs: ${hints.join("; ")}.`, false);
+    show("Checking…", true);
+    const ticket = ++asked;
+    timer = setTimeout(async () => {
+      try {
+        const res = await fetch("/auth/password-check", {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ password, email, username }),
+        });
+        if (ticket !== asked) return; // a newer keystroke is being checked
+        if (!res.ok) return show("Looks long enough; it is checked again when you submit.", true);
+        const v = (await res.json()) as { acceptable: boolean; message?: string };
+        show(v.acceptable ? "Strong enough." : `This password ${v.message}`, v.acceptable);
+      } catch {
+        if (ticket === asked) show("Looks long enough; it is checked again when you submit.", true);
+      }
+    }, 300);
+  };
+  input.addEventListener("input", update);
+  update();
 }
 
 export function register(app: App, root: HTMLElement): void {
@@ -63,17 +109,7 @@ export function register(app: App, root: HTMLElement): void {
   const password = field("new-password", "Password", { type: "password", autocomplete: "new-password" });
   const problem = problemBox();
   const submit = h("button", { type: "submit", class: "primary" }, "Create account");
-  const updateHints = () => {
-    const hints = passwordHints(password.input.value, email.input.value, username.input.value);
-    password.note.textContent = password.input.value
-      ? hints.length
-        ? `Needs: ${hints.join("; ")}.`
-        : "Looks good. The server also checks that it is hard to guess."
-      : "At least 12 characters, hard to guess, not containing your email or username.";
-    password.note.className = `field-note ${hints.length && password.input.value ? "bad" : "ok"}`;
-  };
-  password.input.addEventListener("input", updateHints);
-  updateHints();
+  livePasswordFeedback(password.input, password.note, () => ({ email: email.input.value.trim(), username: username.input.value.trim() }));
   const form = h(
     "form",
     { class: "card narrow", "aria-labelledby": "register-title" },

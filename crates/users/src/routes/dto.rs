@@ -53,6 +53,29 @@ pub struct RefreshRequest {
     pub refresh_token: Option<String>,
 }
 
+/// `POST /auth/password-check`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"password": "correct horse", "email": "ada@example.com", "username": "ada"}))]
+pub struct PasswordCheckRequest {
+    /// The password to check.
+    pub password: String,
+    /// The email it will go with, if known (a password may not contain it).
+    pub email: Option<String>,
+    /// The username it will go with, if known.
+    pub username: Option<String>,
+}
+
+/// The policy's verdict on a password.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"acceptable": false, "message": "must be at least 12 characters"}))]
+pub struct PasswordCheckResponse {
+    /// Whether registration (or a password change) would accept it.
+    pub acceptable: bool,
+    /// What is wrong with it, as `POST /auth/register` would say; absent when acceptable.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
 /// `PUT /auth/profile`: every field is optional; absent fields stay as they are.
 #[derive(Debug, Deserialize, ToSchema)]
 #[schema(example = json!({"display_name": "Ada King", "bio": "Analyst.", "avatar_url": "https://example.com/ada.png"}))]

@@ -8,6 +8,7 @@ mod login;
 mod logout;
 mod lookup;
 mod password;
+mod password_check;
 mod profile;
 mod refresh;
 mod register;
@@ -47,6 +48,11 @@ pub(crate) fn router(state: AppState) -> Router {
             "/auth/refresh",
             post(refresh::refresh).layer(per_ip("refresh", limits.refresh_per_minute)),
         )
+        .route(
+            "/auth/password-check",
+            post(password_check::check)
+                .layer(per_ip("password_check", limits.password_check_per_minute)),
+        )
         .route("/auth/logout", post(logout::logout))
         .route("/auth/me", get(profile::me))
         .route("/auth/profile", put(profile::update))
@@ -69,6 +75,7 @@ pub(crate) fn router(state: AppState) -> Router {
         profile::me,
         profile::update,
         password::change,
+        password_check::check,
         sessions::list,
         sessions::end,
         jwks::jwks,

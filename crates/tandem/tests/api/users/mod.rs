@@ -6,6 +6,7 @@ mod concurrency;
 mod lockout;
 mod login;
 mod lookup;
+mod password_check;
 mod profile;
 mod profile_cache;
 mod refresh;
