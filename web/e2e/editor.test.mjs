@@ -290,3 +290,64 @@ test("registration shows the password policy's verdict as the person types", asy
   await note.getByText("Strong enough.").waitFor();
   await context.close();
 });
+
+test("import a file, attach an image, export, copy, template, trash and restore, sign out", async () => {
+  const { context, page } = await registered(env, person("Ada"));
+  // Import by picking a file.
+  await page.locator("#import-file").setInputFiles({ name: "notes.md", mimeType: "text/markdown", buffer: Buffer.from("# Imported\n\nFrom a file 📄.\n") });
+  await connected(page);
+  assert.equal(await text(page), "# Imported\n\nFrom a file 📄.\n");
+  assert.equal(await page.getByLabel("Title").inputValue(), "notes");
+
+  // Paste an image: uploaded as an attachment and linked; the preview shows it.
+  await page.locator(".cm-content").click();
+  await page.keyboard.press("Control+End");
+  const png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
+  await page.evaluate((b64) => {
+    const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    const data = new DataTransfer();
+    data.items.add(new File([bytes], "dot.png", { type: "image/png" }));
+    document.querySelector(".cm-content").dispatchEvent(new ClipboardEvent("paste", { clipboardData: data, bubbles: true, cancelable: true }));
+  }, png);
+  await page.waitForFunction(() => /!\[dot\.png\]\(\/documents\/[^)]+\/attachments\/[^)]+\)/.test(window.tandemEditor.view.state.doc.toString()));
+  await settled(page);
+  await page.getByRole("button", { name: "Preview" }).click();
+  await page.locator(".preview img[src^='blob:']").waitFor();
+  await page.getByRole("button", { name: "Write" }).click();
+
+  // Export as Markdown: the download holds the text.
+  await page.evaluate(() => window.tandemEditor.client.save());
+  await page.getByText(/Saved as version/).waitFor();
+  await page.getByRole("button", { name: "More" }).click();
+  const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Markdown" }).click()]);
+  const chunks = [];
+  for await (const c of await download.createReadStream()) chunks.push(c);
+  assert.ok(Buffer.concat(chunks).toString("utf8").startsWith("# Imported"));
+
+  // Make it a template; a copy; then trash the original and restore it.
+  await page.getByRole("button", { name: "Make a template" }).click();
+  await page.getByRole("button", { name: "Stop being a template" }).waitFor();
+  const original = page.url();
+  await page.getByRole("button", { name: "Make a copy" }).click();
+  await page.waitForURL((u) => u.href !== original);
+  await connected(page);
+  assert.ok((await text(page)).startsWith("# Imported"));
+  await page.goto("/#/");
+  await page.locator("#new-template option", { hasText: "Template: notes" }).waitFor({ state: "attached" });
+  await page.locator(".doc-list li").nth(1).waitFor();
+  await page.locator(".doc-list a", { hasText: "notes" }).last().click();
+  await connected(page);
+  await page.getByRole("button", { name: "More" }).click();
+  page.once("dialog", (d) => d.accept());
+  await page.getByRole("button", { name: "Move to trash" }).click();
+  const trashed = page.locator(".doc-list li", { hasText: "notes" });
+  await trashed.getByRole("button", { name: "Restore" }).click();
+  await page.getByText(/Restored/).waitFor();
+
+  // Sign out: the session ends and the app asks to sign in.
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.getByRole("button", { name: "Sign in" }).waitFor();
+  await page.reload();
+  await page.getByRole("button", { name: "Sign in" }).waitFor();
+  await context.close();
+});

@@ -134,6 +134,11 @@ export async function newDocument(page, title) {
 }
 
 export async function connected(page) {
+  // The editor on screen now must be the one for the page's URL, not one being replaced.
+  await page.waitForFunction(() => {
+    const e = window.tandemEditor;
+    return e && e.view.dom.isConnected && location.hash.startsWith("#/d/");
+  });
   await page.locator(".status[data-state=connected]").waitFor();
   await page.waitForFunction(() => {
     const e = window.tandemEditor;
