@@ -27,6 +27,50 @@ pub struct RestoreReport {
 )]
 pub struct NotEmpty;
 
+/// Opens the restore's transaction and takes every table's exclusive lock.
+///
+/// `LOCK TABLE` takes the tables one after the other, so a job of a running instance (the
+/// purge, the analytics flush) holding one of them while waiting for another can deadlock
+/// with it; PostgreSQL then aborts one side. Nothing is written before the lock, so the
+/// restore simply tries again, a few times, rather than failing.
+async fn lock_tables(
+    db: &PgPool,
+    all: &str,
+    schema_version: i64,
+) -> anyhow::Result<sqlx::Transaction<'static, sqlx::Postgres>> {
+    const ATTEMPTS: u32 = 5;
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let mut tx = db.begin().await?;
+        let current = super::snapshot::schema_version(&mut tx).await?;
+        anyhow::ensure!(
+            current == schema_version,
+            "the backup is of documents schema version {schema_version} but this database is \
+             at {current}: restore with the tandem version that took it"
+        );
+        let locked = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "LOCK TABLE {all} IN ACCESS EXCLUSIVE MODE"
+        )))
+        .execute(&mut *tx)
+        .await;
+        match locked {
+            Ok(_) => return Ok(tx),
+            Err(sqlx::Error::Database(e))
+                if e.code().as_deref() == Some("40P01") && attempt < ATTEMPTS =>
+            {
+                tracing::warn!(
+                    attempt,
+                    "restore: deadlock taking the table locks; retrying"
+                );
+                drop(tx);
+                tokio::time::sleep(std::time::Duration::from_millis(50 * u64::from(attempt))).await;
+            }
+            Err(e) => return Err(anyhow::Error::new(e).context("locking the documents tables")),
+        }
+    }
+}
+
 /// Restores backup `name` (as listed) into the `documents` schema of `db`.
 ///
 /// The schema must be migrated to the backup's migration version. It must be empty unless
@@ -61,25 +105,12 @@ pub async fn restore(
         super::FORMAT_VERSION
     );
 
-    let mut tx = db.begin().await?;
-    let current = super::snapshot::schema_version(&mut tx).await?;
-    anyhow::ensure!(
-        current == manifest.schema_version,
-        "the backup is of documents schema version {} but this database is at {current}: \
-         restore with the tandem version that took it",
-        manifest.schema_version
-    );
     let all = TABLES
         .iter()
         .map(|t| format!("documents.{}", t.name))
         .collect::<Vec<_>>()
         .join(", ");
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "LOCK TABLE {all} IN ACCESS EXCLUSIVE MODE"
-    )))
-    .execute(&mut *tx)
-    .await
-    .context("locking the documents tables")?;
+    let mut tx = lock_tables(db, &all, manifest.schema_version).await?;
     let occupied: bool = sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM documents.documents)
              OR EXISTS (SELECT 1 FROM documents.analytics_flushes)",
