@@ -2,9 +2,11 @@
 //! with what a writer and a follower do in `writer.rs` and `follower.rs`.
 
 pub mod actor;
+pub mod authorship;
 pub mod core;
 mod follower;
 mod load;
+pub mod undo;
 mod writer;
 
 pub use load::normalize_newlines;
