@@ -250,7 +250,16 @@ mod tests {
         let mut delete = Operation::new();
         delete.retain(1).delete(2).retain(4);
         let gone = text.apply(&delete, &Runs::new()).unwrap();
-        assert_eq!(gone.runs(), &[Run { len: 1, user: alice }, Run { len: 1, user: bob }]);
+        assert_eq!(
+            gone.runs(),
+            &[
+                Run {
+                    len: 1,
+                    user: alice
+                },
+                Run { len: 1, user: bob }
+            ]
+        );
         assert_eq!(text.len(), 5);
     }
 

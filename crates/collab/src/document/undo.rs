@@ -271,7 +271,8 @@ impl Stacks {
         if let Some(group) = &mut self.group {
             group.caret = op.transform_cursor(group.caret, Bias::Before);
         }
-        let ok = Self::transform_stack(&mut self.undo, op) && Self::transform_stack(&mut self.redo, op);
+        let ok =
+            Self::transform_stack(&mut self.undo, op) && Self::transform_stack(&mut self.redo, op);
         if !ok {
             // Cannot happen with ops that applied to the text; if it does, forget rather
             // than undo into the wrong place.
@@ -358,8 +359,7 @@ impl Splice {
         match (self.inserted, self.deleted) {
             (n, 0) if n > 0 => !group.deleting && self.position == group.caret,
             (0, n) if n > 0 => {
-                group.deleting
-                    && (self.position + n == group.caret || self.position == group.caret)
+                group.deleting && (self.position + n == group.caret || self.position == group.caret)
             }
             _ => false,
         }

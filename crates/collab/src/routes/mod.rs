@@ -1,6 +1,7 @@
 //! HTTP routes: the WebSocket, the REST views of a session, and the internal endpoints
 //! the Document Service calls.
 
+mod history;
 mod internal;
 mod ops;
 mod participants;
@@ -43,6 +44,8 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/collab/{id}", get(socket::upgrade))
         .route("/collab/{id}/participants", get(participants::list))
         .route("/collab/{id}/ops", get(ops::list))
+        .route("/collab/{id}/history", get(history::history))
+        .route("/collab/{id}/authorship", get(history::authorship))
         .route(
             "/internal/collab/documents/{id}/edits",
             post(internal::edit).layer(edit_body),
@@ -69,7 +72,7 @@ pub(crate) async fn require_reader(
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(socket::upgrade, participants::list, ops::list, internal::edit, internal::participants),
+    paths(socket::upgrade, participants::list, ops::list, history::history, history::authorship, internal::edit, internal::participants),
     tags((name = "collab", description = "Real-time editing: the WebSocket (docs/collab-protocol.md) and views of a live session")),
 )]
 struct Api;

@@ -386,3 +386,93 @@ pub async fn purge(db: &PgPool, document: Uuid) -> sqlx::Result<()> {
     }
     tx.commit().await
 }
+
+/// One op as the timeline shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Mark {
+    /// The revision it produced.
+    pub revision: u64,
+    /// Its author.
+    pub user_id: Uuid,
+    /// When it committed.
+    pub committed_at: DateTime<Utc>,
+}
+
+/// The revision, author and time of every op still in the log (at most `limit`, newest
+/// kept), oldest first.
+pub async fn marks(db: impl PgExecutor<'_>, document: Uuid, limit: u64) -> sqlx::Result<Vec<Mark>> {
+    let rows: Vec<(i64, Uuid, DateTime<Utc>)> = sqlx::query_as(
+        "SELECT revision, author_id, committed_at FROM (
+             SELECT revision, author_id, committed_at FROM collab.ops WHERE document_id = $1
+             ORDER BY revision DESC LIMIT $2
+         ) AS newest ORDER BY revision",
+    )
+    .bind(document)
+    .bind(db_rev(limit))
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(revision, user_id, committed_at)| Mark {
+            revision: rev(revision),
+            user_id,
+            committed_at,
+        })
+        .collect())
+}
+
+/// The text at `revision` and who wrote each character of it, rebuilt from the oldest
+/// snapshot the log still continues from. Text that was already in that snapshot is
+/// attributed to nobody (nil): its authors are older than the op window.
+pub async fn authorship_at(
+    db: &PgPool,
+    document: Uuid,
+    revision: u64,
+) -> sqlx::Result<Option<(String, crate::document::authorship::Runs)>> {
+    use crate::document::authorship::{Runs, inserted_len};
+    // Ops older than the oldest one kept cannot be replayed: start at the first snapshot
+    // from which every later op is still there.
+    let oldest = oldest_op(db, document).await?.unwrap_or(revision + 1);
+    let row: Option<(i64, String)> = sqlx::query_as(
+        "SELECT revision, content FROM collab.snapshots
+         WHERE document_id = $1 AND revision <= $2 AND revision >= $3
+         ORDER BY revision LIMIT 1",
+    )
+    .bind(document)
+    .bind(db_rev(revision))
+    .bind(db_rev(oldest.saturating_sub(1)))
+    .fetch_optional(db)
+    .await?;
+    let Some((from, content)) = row.map(|(r, c)| (rev(r), c)) else {
+        return Ok(None);
+    };
+    let entries = ops(db, document, from + 1, revision).await?;
+    if entries.len() as u64 != revision - from {
+        return Ok(None);
+    }
+    let mut text = Document::from(content.as_str());
+    let mut authors = Runs::uniform(text.len_chars(), Uuid::nil());
+    for entry in &entries {
+        let inserted = Runs::uniform(inserted_len(&entry.op), entry.author.user_id);
+        if text.apply(&entry.op).is_err() || authors.apply(&entry.op, &inserted).is_err() {
+            return Ok(None);
+        }
+    }
+    Ok(Some((text.to_string(), authors)))
+}
+
+/// The oldest revision whose text can be rebuilt: the first snapshot from which every
+/// later op is still in the log.
+pub async fn oldest_readable(db: &PgPool, document: Uuid) -> sqlx::Result<Option<u64>> {
+    let floor = oldest_op(db, document)
+        .await?
+        .map_or(0, |r| r.saturating_sub(1));
+    let row: Option<(Option<i64>,)> = sqlx::query_as(
+        "SELECT min(revision) FROM collab.snapshots WHERE document_id = $1 AND revision >= $2",
+    )
+    .bind(document)
+    .bind(db_rev(floor))
+    .fetch_optional(db)
+    .await?;
+    Ok(row.and_then(|(r,)| r).map(rev))
+}

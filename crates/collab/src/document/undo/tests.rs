@@ -75,7 +75,11 @@ impl Session {
 
     /// `user` undoes (or redoes); false if there was nothing to.
     fn act(&mut self, user: u128, action: Action) -> bool {
-        let Some(step) = self.stacks(user).peek(action, DateTime::<Utc>::MIN_UTC).cloned() else {
+        let Some(step) = self
+            .stacks(user)
+            .peek(action, DateTime::<Utc>::MIN_UTC)
+            .cloned()
+        else {
             return false;
         };
         self.commit(user, step.op, action.kind(), step.authors);
@@ -258,7 +262,10 @@ fn undoing_all_of_one_users_changes_restores_their_part_and_keeps_the_others() {
         let mut undone = 0;
         while s.undo(ALICE) {
             undone += 1;
-            assert!(undone <= alice_steps, "seed {seed}: more undos than changes");
+            assert!(
+                undone <= alice_steps,
+                "seed {seed}: more undos than changes"
+            );
         }
         assert_eq!(
             s.text,

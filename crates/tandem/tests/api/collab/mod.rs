@@ -7,6 +7,7 @@ mod concurrency;
 mod durability;
 mod errors;
 mod fuzz;
+mod history;
 pub mod instances;
 mod lifecycle;
 mod outages;
