@@ -109,7 +109,7 @@ async fn initialise(
     version: i64,
 ) -> Result<(), Close> {
     let db = &hub.platform.db;
-    log::write_snapshot(db, doc, revision, content)
+    log::write_snapshot(db, doc, revision, content, None)
         .await
         .map_err(|e| unavailable("PostgreSQL", e))?;
     meta::record_save(db, doc, version, revision, chrono::Utc::now())

@@ -406,7 +406,7 @@ impl Actor {
         let db = self.hub.platform.db.clone();
         let doc = self.doc;
         tokio::spawn(async move {
-            if let Err(error) = log::write_snapshot(&db, doc, head, &text).await {
+            if let Err(error) = log::write_snapshot_with_authors(&db, doc, head, &text).await {
                 tracing::warn!(%error, "writing a snapshot failed");
             }
         });
@@ -872,7 +872,8 @@ impl Actor {
             }
             // Leave a snapshot at the head: the next open reads no ops at all.
             if let Err(error) =
-                log::write_snapshot(&db, self.doc, head, &self.core.text().to_string()).await
+                log::write_snapshot_with_authors(&db, self.doc, head, &self.core.text().to_string())
+                    .await
             {
                 tracing::debug!(%error, "writing the closing snapshot failed");
             }

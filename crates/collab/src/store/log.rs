@@ -294,23 +294,43 @@ pub async fn oldest_op(db: impl PgExecutor<'_>, document: Uuid) -> sqlx::Result<
     Ok(row.and_then(|(r,)| r).map(rev))
 }
 
-/// Writes the text at `revision` (once: a second snapshot of one revision is ignored).
+/// Writes the text at `revision` (once: a second snapshot of one revision is ignored), with
+/// who wrote it when that is known.
 pub async fn write_snapshot(
     db: impl PgExecutor<'_>,
     document: Uuid,
     revision: u64,
     content: &str,
+    authorship: Option<&crate::document::authorship::Runs>,
 ) -> sqlx::Result<()> {
     sqlx::query(
-        "INSERT INTO collab.snapshots (document_id, revision, content) VALUES ($1, $2, $3)
+        "INSERT INTO collab.snapshots (document_id, revision, content, authorship)
+         VALUES ($1, $2, $3, $4)
          ON CONFLICT DO NOTHING",
     )
     .bind(document)
     .bind(db_rev(revision))
     .bind(content)
+    .bind(authorship.map(|a| a.to_json()))
     .execute(db)
     .await?;
     Ok(())
+}
+
+/// A snapshot of the text at `revision`, with its authors: rebuilt from the log, so it
+/// carries authorship forward past the op window. Called beside the actor.
+pub async fn write_snapshot_with_authors(
+    db: &PgPool,
+    document: Uuid,
+    revision: u64,
+    content: &str,
+) -> sqlx::Result<()> {
+    let authorship = match authorship_at(db, document, revision).await? {
+        // Only if the replay agrees with the text the writer holds.
+        Some((text, runs)) if text == content => Some(runs),
+        _ => None,
+    };
+    write_snapshot(db, document, revision, content, authorship.as_ref()).await
 }
 
 /// The newest snapshot at or before `revision`.
@@ -430,20 +450,23 @@ pub async fn authorship_at(
     revision: u64,
 ) -> sqlx::Result<Option<(String, crate::document::authorship::Runs)>> {
     use crate::document::authorship::{Runs, inserted_len};
-    // Ops older than the oldest one kept cannot be replayed: start at the first snapshot
-    // from which every later op is still there.
+    // Ops older than the oldest one kept cannot be replayed: start at the newest snapshot
+    // that kept its authors, or else at the first one from which every later op is still
+    // there.
     let oldest = oldest_op(db, document).await?.unwrap_or(revision + 1);
-    let row: Option<(i64, String)> = sqlx::query_as(
-        "SELECT revision, content FROM collab.snapshots
+    let row: Option<(i64, String, Option<String>)> = sqlx::query_as(
+        "SELECT revision, content, authorship FROM collab.snapshots
          WHERE document_id = $1 AND revision <= $2 AND revision >= $3
-         ORDER BY revision LIMIT 1",
+         ORDER BY (authorship IS NOT NULL) DESC,
+                  CASE WHEN authorship IS NULL THEN -revision ELSE revision END DESC
+         LIMIT 1",
     )
     .bind(document)
     .bind(db_rev(revision))
     .bind(db_rev(oldest.saturating_sub(1)))
     .fetch_optional(db)
     .await?;
-    let Some((from, content)) = row.map(|(r, c)| (rev(r), c)) else {
+    let Some((from, content, stored)) = row.map(|(r, c, a)| (rev(r), c, a)) else {
         return Ok(None);
     };
     let entries = ops(db, document, from + 1, revision).await?;
@@ -451,7 +474,10 @@ pub async fn authorship_at(
         return Ok(None);
     }
     let mut text = Document::from(content.as_str());
-    let mut authors = Runs::uniform(text.len_chars(), Uuid::nil());
+    let mut authors = stored
+        .and_then(|json| Runs::from_json(&json).ok())
+        .filter(|runs| runs.len() == text.len_chars())
+        .unwrap_or_else(|| Runs::uniform(text.len_chars(), Uuid::nil()));
     for entry in &entries {
         let inserted = Runs::uniform(inserted_len(&entry.op), entry.author.user_id);
         if text.apply(&entry.op).is_err() || authors.apply(&entry.op, &inserted).is_err() {

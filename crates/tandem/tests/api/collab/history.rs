@@ -1,7 +1,7 @@
 //! The live history (timeslider) and authorship, read over REST.
 
 use super::{collab_app, converge, shared_document};
-use crate::helpers::problem;
+use crate::helpers::{TestApp, problem};
 use reqwest::StatusCode;
 use serde_json::Value;
 use tandem_ot::Operation;
@@ -151,4 +151,72 @@ async fn history_is_for_readers_only_and_refuses_revisions_it_cannot_give() {
         )
         .await;
     problem(bad, StatusCode::BAD_REQUEST).await;
+}
+
+#[tokio::test]
+async fn authorship_is_kept_with_snapshots_and_outlives_the_op_window() {
+    let app = TestApp::spawn_with(|c| {
+        c.collab.save_debounce_ms = 200;
+        c.collab.snapshot_every = 2;
+    })
+    .await;
+    let pair = shared_document(app, "").await;
+    let mut ada = pair.ada().await;
+    ada.types(0, "Hello").await;
+    ada.settles().await;
+    let mut grace = pair.grace().await;
+    grace.types(5, " world").await;
+    grace.settles().await;
+    converge(&mut [&mut ada, &mut grace]).await;
+    let doc: uuid::Uuid = pair.doc.parse().unwrap();
+    // The snapshot at revision 2 is written beside the session, with its authors.
+    let mut stored = None;
+    for _ in 0..100 {
+        stored = sqlx::query_scalar::<_, Option<String>>(
+            "SELECT authorship FROM collab.snapshots WHERE document_id = $1 AND revision = 2",
+        )
+        .bind(doc)
+        .fetch_optional(&pair.app.db)
+        .await
+        .unwrap()
+        .flatten();
+        if stored.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(stored.is_some(), "the snapshot kept no authors");
+    // The ops that wrote the text leave the window, as the retention job would do.
+    for sql in [
+        "DELETE FROM collab.ops WHERE document_id = $1 AND revision <= 2",
+        "DELETE FROM collab.snapshots WHERE document_id = $1 AND revision < 2",
+    ] {
+        sqlx::query(sql)
+            .bind(doc)
+            .execute(&pair.app.db)
+            .await
+            .unwrap();
+    }
+    ada.types(11, "!").await;
+    ada.settles().await;
+    let authorship = get(&pair, "authorship", &pair.ada.access).await;
+    assert_eq!(authorship["revision"], 3);
+    let spans = authorship["spans"].as_array().unwrap();
+    let owners: Vec<(u64, &str)> = spans
+        .iter()
+        .map(|s| {
+            (
+                s["end"].as_u64().unwrap(),
+                s["user_id"].as_str().unwrap_or("nobody"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        owners,
+        vec![
+            (5, pair.ada.user_id.as_str()),
+            (11, pair.grace.user_id.as_str()),
+            (12, pair.ada.user_id.as_str()),
+        ]
+    );
 }
