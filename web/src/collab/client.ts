@@ -36,7 +36,7 @@ export type ClientEvent =
   | { type: "title"; title: string }
   | { type: "error"; code: string; message: string };
 
-type Inflight = { op: Operation; seq: number; sent: boolean };
+type Inflight = { op: Operation; seq: number };
 
 /** Server ops are folded into the kept server text in batches, so most ops cost O(change). */
 const FOLD_EVERY = 200;
@@ -88,7 +88,6 @@ export class CollabClient {
   disconnected(): void {
     this.open = false;
     clearTimeout(this.retryTimer);
-    if (this.inflight) this.inflight.sent = false;
     this.participants.clear();
     this.host.notify({ type: "participants", participants: this.participants });
   }
@@ -97,7 +96,7 @@ export class CollabClient {
   localChange(op: Operation, selection?: Selection): void {
     if (op.isNoop()) return;
     if (this.inflight === null) {
-      this.inflight = { op, seq: this.nextSeq++, sent: false };
+      this.inflight = { op, seq: this.nextSeq++ };
       this.sendInflight(selection);
     } else {
       this.buffer = this.buffer ? this.buffer.compose(op) : op;
@@ -255,7 +254,7 @@ export class CollabClient {
     this.revision = w.revision;
     this.setServerText(content);
     this.buffer = null;
-    this.inflight = pending && !pending.isNoop() ? { op: pending, seq: seq ?? this.nextSeq++, sent: false } : null;
+    this.inflight = pending && !pending.isNoop() ? { op: pending, seq: seq ?? this.nextSeq++ } : null;
     // Show the difference between what the user saw and the merged text as one remote edit.
     const change = diffText(visible, shown);
     if (!change.isNoop()) this.host.applyRemote(change);
@@ -279,7 +278,7 @@ export class CollabClient {
 
   private flushBuffer(): void {
     if (this.inflight || !this.buffer) return;
-    this.inflight = { op: this.buffer, seq: this.nextSeq++, sent: false };
+    this.inflight = { op: this.buffer, seq: this.nextSeq++ };
     this.buffer = null;
     this.sendInflight(this.pendingSelection);
     this.pendingSelection = undefined;
@@ -342,7 +341,6 @@ export class CollabClient {
 
   private sendInflight(selection?: Selection): void {
     if (!this.open || !this.inflight || this.revision === null) return;
-    this.inflight.sent = true;
     this.host.send({
       type: "document_change",
       revision: this.revision,

@@ -248,7 +248,7 @@ export function documentView(app: App, root: HTMLElement, id: string): Cleanup {
     side.hidden = panel === null;
     if (!panel || !info) return mount(side);
     const d = { ...info, role };
-    if (panel === "history") historyPanel(app, side, d, () => view.state.doc.toString());
+    if (panel === "history") historyPanel(app, side, d);
     if (panel === "share") sharePanel(app, side, d);
     if (panel === "more") actionsPanel(app, side, d);
   }

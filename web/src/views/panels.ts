@@ -11,6 +11,8 @@ interface Version {
   author_id: string;
   created_at: string;
   contributors: string[];
+  /** Display names in the order of `contributors` (null where the server could not say). */
+  contributor_names?: (string | null)[];
   kind: string;
 }
 
@@ -34,7 +36,7 @@ async function names(app: App, id: string): Promise<Map<string, string>> {
   return new Map(people.items.map((c) => [c.user_id, c.display_name]));
 }
 
-export function historyPanel(app: App, root: HTMLElement, doc: DocumentInfo, _current: () => string): void {
+export function historyPanel(app: App, root: HTMLElement, doc: DocumentInfo): void {
   const problem = problemBox();
   const list = h("ol", { class: "versions", "aria-label": "Saved versions" });
   const diff = h("div", { class: "diff", "aria-live": "polite" });
@@ -44,7 +46,9 @@ export function historyPanel(app: App, root: HTMLElement, doc: DocumentInfo, _cu
     .then(([versions, who]) => {
       const newest = versions.items[0]?.version;
       for (const v of versions.items) {
-        const people = (v.contributors.length ? v.contributors : [v.author_id]).map((u) => who.get(u) ?? "someone").join(", ");
+        const people = v.contributors.length
+          ? v.contributors.map((u, i) => v.contributor_names?.[i] ?? who.get(u) ?? "someone").join(", ")
+          : (who.get(v.author_id) ?? "someone");
         const show = h("button", { type: "button", class: "link" }, `Version ${v.version}`);
         const restore = h("button", { type: "button", hidden: doc.role === "read" || v.version === newest }, "Restore");
         show.addEventListener("click", () => void showDiff(v.version));
@@ -53,7 +57,7 @@ export function historyPanel(app: App, root: HTMLElement, doc: DocumentInfo, _cu
           try {
             await busy(restore, () => app.api.post(`/documents/${doc.id}/versions/${v.version}/restore`));
             toast(`Version ${v.version} restored.`);
-            historyPanel(app, root, doc, _current);
+            historyPanel(app, root, doc);
           } catch (err) {
             problem.show(err instanceof ApiError ? err.human : String(err));
           }

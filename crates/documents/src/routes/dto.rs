@@ -249,6 +249,9 @@ pub struct VersionSummary {
     pub created_at: DateTime<Utc>,
     /// Everyone whose changes it holds.
     pub contributors: Vec<Uuid>,
+    /// Their display names, in the order of `contributors` (`null` where the User Service
+    /// could not say).
+    pub contributor_names: Vec<Option<String>>,
     /// What made it: `edit` (a REST edit), `auto` (a live session's save), `explicit` (a
     /// save a participant asked for) or `restore`.
     pub kind: String,

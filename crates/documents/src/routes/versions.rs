@@ -9,6 +9,7 @@ use crate::state::AppState;
 use crate::store::{documents, versions};
 use axum::extract::State;
 use axum::response::Response;
+use std::collections::HashMap;
 use tandem_platform::extract::{Json, Path, Query};
 use tandem_platform::pagination::{self, Page};
 use tandem_platform::{FieldError, Problem};
@@ -39,6 +40,17 @@ pub(crate) async fn list(
         .map(pagination::decode)
         .transpose()?;
     let rows = versions::list(&state.platform.db, id, before, limit + 1).await?;
+    let mut people: Vec<Uuid> = rows.iter().flat_map(|v| v.contributors.clone()).collect();
+    people.sort_unstable();
+    people.dedup();
+    // Names are a courtesy: without the User Service the list still answers, unnamed.
+    let names: HashMap<Uuid, String> = match state.users.many(&people, &auth.token).await {
+        Ok(users) => users.into_iter().map(|u| (u.id, u.display_name)).collect(),
+        Err(error) => {
+            tracing::warn!(error = %format!("{error:#}"), "could not name version contributors");
+            HashMap::new()
+        }
+    };
     Ok(Json(pagination::page(
         rows,
         limit,
@@ -48,6 +60,11 @@ pub(crate) async fn list(
             title: v.title,
             author_id: v.author_id,
             created_at: v.created_at,
+            contributor_names: v
+                .contributors
+                .iter()
+                .map(|u| names.get(u).cloned())
+                .collect(),
             contributors: v.contributors,
             kind: v.kind,
         },

@@ -145,6 +145,18 @@ async fn edits_are_saved_as_versions_listing_every_contributor() {
         .collect();
     assert!(contributors.contains(&pair.ada.user_id));
     assert!(contributors.contains(&pair.grace.user_id));
+    // The list names them, in the order of their ids.
+    let names: Vec<String> = versions["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|v| v["kind"] == "auto")
+        .flat_map(|v| v["contributor_names"].as_array().unwrap().clone())
+        .map(|c| c.as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(names.len(), contributors.len());
+    assert!(names.contains(&"ada display".to_owned()), "{names:?}");
+    assert!(names.contains(&"grace display".to_owned()), "{names:?}");
     // Saved records in collab say which revision each version holds.
     let (revision,): (i64,) = sqlx::query_as(
         "SELECT revision FROM collab.saves WHERE document_id = $1 ORDER BY version DESC LIMIT 1",
