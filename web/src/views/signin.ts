@@ -1,6 +1,6 @@
 // Sign in and register.
 
-import { ApiError, toApiError } from "../api";
+import { ApiError } from "../api";
 import type { App } from "../app";
 import { busy, h, mount, problemBox } from "../ui/dom";
 
@@ -128,17 +128,12 @@ export function register(app: App, root: HTMLElement): void {
     for (const f of [name, email, username]) f.note.textContent = "";
     try {
       await busy(submit, async () => {
-        const res = await fetch("/auth/register", {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify({
-            display_name: name.input.value,
-            email: email.input.value.trim(),
-            username: username.input.value.trim(),
-            password: password.input.value,
-          }),
+        await app.api.post("/auth/register", {
+          display_name: name.input.value,
+          email: email.input.value.trim(),
+          username: username.input.value.trim(),
+          password: password.input.value,
         });
-        if (!res.ok) throw await toApiError(res);
         await app.auth.login(username.input.value.trim(), password.input.value);
       });
       app.go("#/");
