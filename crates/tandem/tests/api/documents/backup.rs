@@ -212,7 +212,13 @@ async fn a_backup_taken_during_writes_is_one_point_in_time() {
                     .send()
                     .await
                     .unwrap();
-                assert_eq!(response.status(), StatusCode::OK);
+                let status = response.status();
+                assert_eq!(
+                    status,
+                    StatusCode::OK,
+                    "a write during the backup was refused: {}",
+                    response.text().await.unwrap_or_default()
+                );
                 version += 1;
             }
             version
