@@ -60,6 +60,12 @@ pub struct CollabConfig {
     pub presence_ttl_secs: u64,
     /// How often the retention job prunes the op log, in seconds.
     pub retention_interval_secs: u64,
+    /// Undo steps (and redo steps) kept per editor.
+    pub undo_depth: usize,
+    /// Steps older than this many seconds are not undone.
+    pub undo_max_age_secs: u64,
+    /// An editor's undo stacks are rebuilt from at most about this many ops of the log.
+    pub undo_history_ops: u64,
 }
 
 impl Default for CollabConfig {
@@ -91,6 +97,9 @@ impl Default for CollabConfig {
             session_check_secs: 5,
             presence_ttl_secs: 15,
             retention_interval_secs: 300,
+            undo_depth: 100,
+            undo_max_age_secs: 24 * 3600,
+            undo_history_ops: 10_000,
         }
     }
 }

@@ -11,7 +11,9 @@
 //! Delivery is best effort. Ops are durable in PostgreSQL, and followers fill gaps and
 //! check heads from there; forwarded changes are re-sent until acknowledged.
 
+use crate::document::authorship::Runs;
 use crate::document::core::{Author, Entry};
+use crate::document::undo::{Action, Kind};
 use crate::protocol::{ErrorCode, ParticipantInfo, Selection};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -45,6 +47,12 @@ pub struct WireEntry {
     pub selection: Option<Selection>,
     /// Commit time.
     pub committed_at: DateTime<Utc>,
+    /// Edit, undo or redo.
+    #[serde(default)]
+    pub kind: Kind,
+    /// Who wrote what it inserts, when not its author.
+    #[serde(default)]
+    pub restores: Option<Runs>,
 }
 
 impl From<&Entry> for WireEntry {
@@ -58,6 +66,8 @@ impl From<&Entry> for WireEntry {
             seq: e.author.seq,
             selection: e.selection.map(Selection::from),
             committed_at: e.committed_at,
+            kind: e.kind,
+            restores: e.restores.clone(),
         }
     }
 }
@@ -76,6 +86,8 @@ impl From<WireEntry> for Entry {
             op: w.op,
             selection: w.selection.map(|s| s.clamped(len)),
             committed_at: w.committed_at,
+            kind: w.kind,
+            restores: w.restores,
         }
     }
 }
@@ -102,6 +114,48 @@ pub enum ForwardAnswer {
         /// When to retry.
         retry_after_ms: Option<u64>,
     },
+}
+
+/// An undo (or redo) for the document's writer to carry out.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub struct UndoRequest {
+    /// Whose step.
+    pub user_id: Uuid,
+    /// Their connection (nil over REST).
+    pub session_id: Uuid,
+    /// Their editor's client id (a per-user id over REST).
+    pub client_id: Uuid,
+    /// Undo or redo.
+    pub action: Action,
+}
+
+/// What the writer did with an undo.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum UndoAnswer {
+    /// Committed as `revision`.
+    Applied {
+        /// The revision.
+        revision: u64,
+    },
+    /// Nothing to undo.
+    NothingToUndo,
+    /// Refused or failed: the code says which.
+    Error {
+        /// The code.
+        code: ErrorCode,
+        /// Why.
+        message: String,
+    },
+}
+
+impl UndoAnswer {
+    pub(crate) fn error(code: ErrorCode, message: impl Into<String>) -> Self {
+        UndoAnswer::Error {
+            code,
+            message: message.into(),
+        }
+    }
 }
 
 /// The outcome of a REST edit handed to the writer.
@@ -162,6 +216,9 @@ pub enum Message {
         op: String,
         /// The author's selection after it.
         selection: Option<Selection>,
+        /// Edit, or the client's own undo or redo.
+        #[serde(default)]
+        kind: Kind,
     },
     /// The writer's answer to a forwarded change, for the follower.
     ForwardResult {
@@ -242,6 +299,24 @@ pub enum Message {
         /// The answer.
         answer: EditAnswer,
     },
+    /// An undo, for the writer.
+    UndoRequest {
+        /// The document.
+        doc: Uuid,
+        /// Where to answer.
+        reply_to: String,
+        /// To match the answer.
+        request_id: Uuid,
+        /// The undo.
+        request: UndoRequest,
+    },
+    /// The writer's answer to an undo.
+    UndoReply {
+        /// The request it answers.
+        request_id: Uuid,
+        /// The answer.
+        answer: UndoAnswer,
+    },
 }
 
 impl Message {
@@ -255,8 +330,9 @@ impl Message {
             | Message::Left { doc, .. }
             | Message::Cursor { doc, .. }
             | Message::Saved { doc, .. }
-            | Message::EditRequest { doc, .. } => Some(*doc),
-            Message::EditReply { .. } => None,
+            | Message::EditRequest { doc, .. }
+            | Message::UndoRequest { doc, .. } => Some(*doc),
+            Message::EditReply { .. } | Message::UndoReply { .. } => None,
         }
     }
 }

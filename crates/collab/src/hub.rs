@@ -6,9 +6,9 @@ use crate::clients::{Documents, Role, Users};
 use crate::commit::Committer;
 use crate::config::CollabConfig;
 use crate::document::actor::{Actor, Command, Conn, Handle, RestEdit};
-use crate::fanout::{self, EditAnswer, Message, Publisher};
+use crate::fanout::{self, EditAnswer, Message, Publisher, UndoAnswer, UndoRequest};
 use crate::metrics::Metrics;
-use crate::protocol::{Close, ParticipantInfo};
+use crate::protocol::{Close, ErrorCode, ParticipantInfo};
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -51,6 +51,7 @@ pub struct Hub {
     generation: AtomicU64,
     connections: Mutex<Connections>,
     edits: Mutex<HashMap<Uuid, oneshot::Sender<EditAnswer>>>,
+    undos: Mutex<HashMap<Uuid, oneshot::Sender<UndoAnswer>>>,
     draining: AtomicBool,
     /// Actors still running, and a wake-up for when the last one ends.
     running: std::sync::atomic::AtomicUsize,
@@ -88,6 +89,7 @@ impl Hub {
             generation: AtomicU64::new(0),
             connections: Mutex::default(),
             edits: Mutex::default(),
+            undos: Mutex::default(),
             draining: AtomicBool::new(false),
             running: std::sync::atomic::AtomicUsize::new(0),
             all_ended: tokio::sync::Notify::new(),
@@ -246,12 +248,18 @@ impl Hub {
             }
             return;
         }
+        if let Message::UndoReply { request_id, answer } = message {
+            if let Some(reply) = Self::lock(&self.undos).remove(&request_id) {
+                let _ = reply.send(answer);
+            }
+            return;
+        }
         let Some(doc) = message.document() else {
             return;
         };
         let for_writer = matches!(
             message,
-            Message::Forward { .. } | Message::EditRequest { .. }
+            Message::Forward { .. } | Message::EditRequest { .. } | Message::UndoRequest { .. }
         );
         let handle = if for_writer {
             self.open(doc).ok()
@@ -321,6 +329,65 @@ impl Hub {
                         message: "the document's writer did not answer".into(),
                     },
                 }
+            }
+        }
+    }
+
+    /// Has the document's writer undo (or redo) `request`'s step, wherever it is; opens
+    /// the document here if nobody does.
+    pub async fn undo(self: &Arc<Self>, doc: Uuid, request: UndoRequest) -> UndoAnswer {
+        let holder = match crate::presence::holder(&self.platform.redis, doc).await {
+            Ok(holder) => holder,
+            Err(error) => {
+                return UndoAnswer::error(ErrorCode::FanoutUnavailable, format!("Redis: {error}"));
+            }
+        };
+        match holder {
+            Some(writer) if writer != self.instance => {
+                let request_id = Uuid::new_v4();
+                let (reply, answer) = oneshot::channel();
+                Self::lock(&self.undos).insert(request_id, reply);
+                let message = Message::UndoRequest {
+                    doc,
+                    reply_to: self.instance.clone(),
+                    request_id,
+                    request,
+                };
+                self.publisher.send(&[writer], &message);
+                let answer = tokio::time::timeout(Duration::from_secs(8), answer).await;
+                Self::lock(&self.undos).remove(&request_id);
+                answer.ok().and_then(Result::ok).unwrap_or_else(|| {
+                    UndoAnswer::error(
+                        ErrorCode::UndoFailed,
+                        "the document's writer did not answer; try again",
+                    )
+                })
+            }
+            _ => {
+                let handle = match self.open(doc) {
+                    Ok(handle) => handle,
+                    Err(close) => {
+                        return UndoAnswer::error(
+                            ErrorCode::UndoFailed,
+                            format!("the document cannot be opened now ({})", close.reason()),
+                        );
+                    }
+                };
+                let (reply, answer) = oneshot::channel();
+                if handle
+                    .tx
+                    .send(Command::UndoFor(request, reply))
+                    .await
+                    .is_err()
+                {
+                    return UndoAnswer::error(
+                        ErrorCode::UndoFailed,
+                        "the document closed; try again",
+                    );
+                }
+                answer.await.unwrap_or_else(|_| {
+                    UndoAnswer::error(ErrorCode::UndoFailed, "the document closed; try again")
+                })
             }
         }
     }

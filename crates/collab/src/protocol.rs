@@ -1,6 +1,7 @@
 //! The wire: client and server messages, error codes and close codes of
 //! docs/collab-protocol.md, and nothing else.
 
+pub use crate::document::undo::{Action, Kind};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use uuid::Uuid;
@@ -49,6 +50,8 @@ pub enum ClientMsg {
     CursorPosition(CursorMsg),
     /// Save a version now.
     Save,
+    /// Undo (or redo) the caller's own most recent step, in the service.
+    Undo(Action, UndoMsg),
     /// Application-level ping, with an id echoed in the `pong`.
     Ping(Option<serde_json::Value>),
 }
@@ -78,6 +81,31 @@ pub struct ChangeMsg {
     /// The author's selection after the change.
     #[serde(default)]
     pub selection: Option<Selection>,
+    /// `"undo"` or `"redo"` when the client made the change by undoing (or redoing) in its
+    /// own history; absent for ordinary edits.
+    #[serde(default)]
+    pub kind: Kind,
+}
+
+/// `undo` and `redo`.
+#[derive(Debug, Deserialize)]
+pub struct UndoMsg {
+    /// Any JSON value, echoed in the `undo_result`.
+    #[serde(default)]
+    pub id: Option<serde_json::Value>,
+}
+
+/// What an `undo` or `redo` did, in `undo_result`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UndoOutcome {
+    /// Committed as the op of `revision`.
+    Applied,
+    /// Nothing left to undo (or redo): the stack is empty, the steps are older than the
+    /// op window or the age limit, or others' edits removed everything they touched.
+    NothingToUndo,
+    /// Refused or not possible now; `code` and `message` say why. Nothing changed.
+    Failed,
 }
 
 /// `cursor_position`.
@@ -90,7 +118,7 @@ pub struct CursorMsg {
 }
 
 #[derive(Deserialize)]
-struct Kind<'a> {
+struct Type<'a> {
     #[serde(rename = "type", borrow)]
     kind: std::borrow::Cow<'a, str>,
 }
@@ -110,13 +138,21 @@ pub struct ParseError {
     pub message: String,
 }
 
-const TYPES: [&str; 5] = ["auth", "document_change", "cursor_position", "save", "ping"];
+const TYPES: [&str; 7] = [
+    "auth",
+    "document_change",
+    "cursor_position",
+    "save",
+    "ping",
+    "undo",
+    "redo",
+];
 
 impl ClientMsg {
     /// Parses one text frame: first its `type`, then the fields of that type. (Two passes,
     /// because serde's tagged enums buffer their content, which a raw operation cannot be.)
     pub fn parse(text: &str) -> Result<Self, ParseError> {
-        let kind = serde_json::from_str::<Kind<'_>>(text)
+        let kind = serde_json::from_str::<Type<'_>>(text)
             .map_err(|error| Self::classify(text, &error))?
             .kind;
         let fields = |error: serde_json::Error| Self::classify(text, &error);
@@ -129,6 +165,8 @@ impl ClientMsg {
                 ClientMsg::CursorPosition(serde_json::from_str(text).map_err(fields)?)
             }
             "save" => ClientMsg::Save,
+            "undo" => ClientMsg::Undo(Action::Undo, serde_json::from_str(text).map_err(fields)?),
+            "redo" => ClientMsg::Undo(Action::Redo, serde_json::from_str(text).map_err(fields)?),
             "ping" => ClientMsg::Ping(serde_json::from_str::<PingMsg>(text).map_err(fields)?.id),
             other => {
                 return Err(ParseError {
@@ -273,6 +311,30 @@ pub enum ServerMsg {
         /// The author's selection at `revision`.
         #[serde(skip_serializing_if = "Option::is_none")]
         selection: Option<Selection>,
+        /// `"undo"` or `"redo"` when the change undid (or redid) its author's step;
+        /// absent for ordinary edits.
+        #[serde(skip_serializing_if = "Kind::is_edit")]
+        kind: Kind,
+    },
+    /// The answer to `undo` or `redo`, once its op is committed (or at once if there was
+    /// nothing to undo).
+    UndoResult {
+        /// `"undo"` or `"redo"`.
+        action: Action,
+        /// What happened.
+        result: UndoOutcome,
+        /// The revision the undo committed as (`applied` only).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        revision: Option<u64>,
+        /// The request's `id`, if it had one.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        id: Option<serde_json::Value>,
+        /// Why it failed (`failed` only).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        code: Option<ErrorCode>,
+        /// What went wrong (`failed` only).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        message: Option<String>,
     },
     /// Someone's selection.
     CursorPosition {
@@ -395,6 +457,8 @@ pub enum ErrorCode {
     FanoutUnavailable,
     /// An explicit save failed.
     SaveFailed,
+    /// An undo could not be carried out now (nothing changed); try again.
+    UndoFailed,
 }
 
 impl ErrorCode {
@@ -416,6 +480,7 @@ impl ErrorCode {
             ErrorCode::StorageUnavailable => "storage_unavailable",
             ErrorCode::FanoutUnavailable => "fanout_unavailable",
             ErrorCode::SaveFailed => "save_failed",
+            ErrorCode::UndoFailed => "undo_failed",
         }
     }
 }
@@ -539,6 +604,7 @@ mod tests {
             user_id: Uuid::nil(),
             session_id: Uuid::nil(),
             selection: None,
+            kind: Kind::Edit,
         };
         assert_eq!(
             change.to_json(),

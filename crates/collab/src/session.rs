@@ -305,6 +305,22 @@ impl Connection<'_> {
                                     }
                                 }
                                 Ok(ClientMsg::Save) => self.tell(Command::Save(self.id)).await,
+                                Ok(ClientMsg::Undo(action, msg)) => {
+                                    // An undo commits an op: it counts against the change rate.
+                                    if changes.take().is_err() {
+                                        if refused.one_more() {
+                                            return Some(Close::RateLimited);
+                                        }
+                                        self.error(
+                                            ErrorCode::RateLimited,
+                                            format!("more than {} changes per second; undo again later", config.changes_per_second),
+                                            None,
+                                            None,
+                                        );
+                                    } else {
+                                        self.tell(Command::Undo(self.id, action, msg.id)).await;
+                                    }
+                                }
                                 Ok(ClientMsg::Ping(id)) => self.queue(&ServerMsg::Pong { id }),
                                 Ok(ClientMsg::Auth(_)) => self.error(
                                     ErrorCode::InvalidMessage,

@@ -7,9 +7,10 @@
 
 use super::core::{Core, Entry};
 use super::follower::Follower;
+use super::undo::Action;
 use super::writer::Writer;
 use crate::clients::Role;
-use crate::fanout::{EditAnswer, Message};
+use crate::fanout::{EditAnswer, Message, UndoAnswer, UndoRequest};
 use crate::hub::Hub;
 use crate::presence::{self, Present};
 use crate::protocol::{
@@ -116,6 +117,12 @@ pub enum Command {
     Peers(Vec<String>),
     /// A lease renewal for this writer epoch found the lease taken (writer).
     LeaseLost(i64),
+    /// A connection asks to undo or redo (with the id to echo).
+    Undo(Uuid, Action, Option<serde_json::Value>),
+    /// An undo over REST or from another instance, for the writer.
+    UndoFor(UndoRequest, oneshot::Sender<UndoAnswer>),
+    /// The answer to a connection's undo.
+    UndoAnswered(Uuid, Action, Option<serde_json::Value>, UndoAnswer),
 }
 
 /// A handle to a document's actor.
@@ -288,6 +295,11 @@ impl Actor {
             Command::Saved(result) => self.on_saved(*result).await,
             Command::Peers(peers) => self.peers = peers,
             Command::LeaseLost(epoch) => self.lease_lost(epoch).await,
+            Command::Undo(id, action, request_id) => self.undo_from(id, action, request_id).await,
+            Command::UndoFor(request, reply) => self.undo(request, reply).await,
+            Command::UndoAnswered(id, action, request_id, answer) => {
+                self.send_to(id, &undo_result(action, request_id, answer));
+            }
         }
     }
 
@@ -437,6 +449,10 @@ impl Actor {
             return;
         };
         self.core.forget_cursor(id);
+        if !self.conns.values().any(|c| c.client_id == conn.client_id) {
+            // Rebuilt from the log if the editor comes back and undoes.
+            self.core.forget_stacks(conn.client_id);
+        }
         let left = ServerMsg::UserLeft {
             user_id: conn.user_id,
             session_id: id,
@@ -531,6 +547,7 @@ impl Actor {
                 user_id: entry.author.user_id,
                 session_id: entry.author.session_id,
                 selection: entry.selection.map(Selection::from),
+                kind: entry.kind,
             });
             let author = (entry.author.seq > 0)
                 .then(|| {
@@ -580,18 +597,55 @@ impl Actor {
         match &mut self.mode {
             Mode::Writer(_) => {
                 let origin = super::writer::Origin::Local(id);
-                self.submit_change(
-                    origin,
-                    author,
-                    msg.revision,
-                    msg.operation.get(),
-                    msg.selection,
-                    at,
-                )
-                .await;
+                let change = super::writer::Submission {
+                    base: msg.revision,
+                    op: msg.operation.get().to_owned(),
+                    selection: msg.selection,
+                    kind: msg.kind,
+                };
+                self.submit_change(origin, author, change, at).await;
             }
             Mode::Follower(_) => self.forward(author, msg).await,
         }
+    }
+
+    /// A connection's `undo` or `redo`: carried out here if this is the writer, else by
+    /// the writer; the answer comes back as a command.
+    async fn undo_from(&mut self, id: Uuid, action: Action, request_id: Option<serde_json::Value>) {
+        let Some(conn) = self.conns.get(&id) else {
+            return;
+        };
+        if !conn.role.can_write() {
+            let message = format!("your role is {}: readers cannot undo", conn.role.as_str());
+            let answer = UndoAnswer::error(ErrorCode::ReadOnly, message);
+            self.send_to(id, &undo_result(action, request_id, answer));
+            return;
+        }
+        let request = UndoRequest {
+            user_id: conn.user_id,
+            session_id: id,
+            client_id: conn.client_id,
+            action,
+        };
+        let (reply, answer) = oneshot::channel();
+        match &self.mode {
+            Mode::Writer(_) => self.undo(request, reply).await,
+            Mode::Follower(_) => {
+                let (hub, doc) = (self.hub.clone(), self.doc);
+                tokio::spawn(async move {
+                    let _ = reply.send(hub.undo(doc, request).await);
+                });
+            }
+        }
+        let own = self.own.clone();
+        tokio::spawn(async move {
+            let answer = answer.await.unwrap_or_else(|_| {
+                UndoAnswer::error(ErrorCode::UndoFailed, "the writer stopped; try again")
+            });
+            let _ = own
+                .send(Command::UndoAnswered(id, action, request_id, answer))
+                .await;
+        });
     }
 
     fn cursor_from(&mut self, id: Uuid, revision: u64, selection: Option<Selection>) {
@@ -647,6 +701,7 @@ impl Actor {
                 base,
                 op,
                 selection,
+                kind,
                 ..
             } => {
                 self.note_peer(&from);
@@ -656,8 +711,13 @@ impl Actor {
                     client_id,
                     seq,
                 };
-                self.forwarded_change(from, author, base, op, selection)
-                    .await;
+                let change = super::writer::Submission {
+                    base,
+                    op,
+                    selection,
+                    kind,
+                };
+                self.forwarded_change(from, author, change).await;
             }
             Message::ForwardResult {
                 client_id, answer, ..
@@ -756,7 +816,23 @@ impl Actor {
                     publisher.send(&[reply_to], &Message::EditReply { request_id, answer });
                 });
             }
-            Message::EditReply { .. } => {}
+            Message::UndoRequest {
+                reply_to,
+                request_id,
+                request,
+                ..
+            } => {
+                let (reply, answer) = oneshot::channel();
+                self.undo(request, reply).await;
+                let publisher = self.hub.publisher.clone();
+                tokio::spawn(async move {
+                    let answer = answer.await.unwrap_or_else(|_| {
+                        UndoAnswer::error(ErrorCode::UndoFailed, "the writer stopped; try again")
+                    });
+                    publisher.send(&[reply_to], &Message::UndoReply { request_id, answer });
+                });
+            }
+            Message::EditReply { .. } | Message::UndoReply { .. } => {}
         }
     }
 
@@ -1017,7 +1093,28 @@ fn catch_up_message(entry: &Entry, client_id: Uuid) -> ServerMsg {
             user_id: entry.author.user_id,
             session_id: entry.author.session_id,
             selection: entry.selection.map(Selection::from),
+            kind: entry.kind,
         }
+    }
+}
+
+/// The `undo_result` for `answer`.
+fn undo_result(action: Action, id: Option<serde_json::Value>, answer: UndoAnswer) -> ServerMsg {
+    use crate::protocol::UndoOutcome;
+    let (result, revision, code, message) = match answer {
+        UndoAnswer::Applied { revision } => (UndoOutcome::Applied, Some(revision), None, None),
+        UndoAnswer::NothingToUndo => (UndoOutcome::NothingToUndo, None, None, None),
+        UndoAnswer::Error { code, message } => {
+            (UndoOutcome::Failed, None, Some(code), Some(message))
+        }
+    };
+    ServerMsg::UndoResult {
+        action,
+        result,
+        revision,
+        id,
+        code,
+        message,
     }
 }
 
@@ -1035,6 +1132,12 @@ fn refuse(command: Command, close: Close) {
         }
         Command::Participants(reply) => {
             let _ = reply.send(Vec::new());
+        }
+        Command::UndoFor(_, reply) => {
+            let _ = reply.send(UndoAnswer::error(
+                ErrorCode::UndoFailed,
+                "the document is closing; nothing was undone; try again",
+            ));
         }
         _ => {}
     }

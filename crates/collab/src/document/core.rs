@@ -8,6 +8,8 @@
 //! anyone. Changes accepted meanwhile are transformed against the uncommitted ones too, so
 //! the order of acceptance is the order of the log.
 
+use super::authorship::{Runs, inserted_len};
+use super::undo::{Action, Inverse, Kind, Record, Stacks, Step};
 use chrono::{DateTime, Utc};
 use std::collections::{HashMap, VecDeque};
 use tandem_ot::{Bias, Document, Operation, Selection};
@@ -39,7 +41,31 @@ pub struct Entry {
     pub selection: Option<Selection>,
     /// When it was committed.
     pub committed_at: DateTime<Utc>,
+    /// An edit, an undo or a redo.
+    pub kind: Kind,
+    /// Who wrote what it inserts, when that is not its author (text an undo puts back).
+    pub restores: Option<Runs>,
 }
+
+impl Entry {
+    /// The authors of what the op inserts, in order.
+    pub fn inserted_authors(&self) -> Runs {
+        inserted_by(&self.op, self.author.user_id, self.restores.as_ref())
+    }
+}
+
+/// The authors of what `op` inserts: `restores` when given (and the right length), else
+/// all of it by `user`.
+pub fn inserted_by(op: &Operation, user: Uuid, restores: Option<&Runs>) -> Runs {
+    let len = inserted_len(op);
+    match restores {
+        Some(runs) if runs.len() == len => runs.clone(),
+        _ => Runs::uniform(len, user),
+    }
+}
+
+/// One editor's undo history: a user and their client id.
+pub type Editor = (Uuid, Uuid);
 
 /// A change as a client (or the server itself) submits it.
 #[derive(Debug, Clone)]
@@ -52,6 +78,8 @@ pub struct Change {
     pub op: Operation,
     /// The author's selection in the text after the change.
     pub selection: Option<crate::protocol::Selection>,
+    /// An ordinary edit, or (from a client keeping its own history) an undo or redo.
+    pub kind: Kind,
 }
 
 /// Why a change was refused. Each maps to one protocol error code.
@@ -125,6 +153,10 @@ pub struct Pending {
     pub author: Author,
     /// The author's selection after it.
     pub selection: Option<Selection>,
+    /// An edit, an undo or a redo.
+    pub kind: Kind,
+    /// Who wrote what it inserts, when that is not its author.
+    pub restores: Option<Runs>,
 }
 
 /// One document's state.
@@ -142,6 +174,10 @@ pub struct Core {
     clients: HashMap<Uuid, ClientSeq>,
     cursors: HashMap<Uuid, Selection>,
     max_bytes: usize,
+    /// Who wrote each character of the committed text.
+    authors: Runs,
+    /// The undo and redo stacks of the editors that have asked for them, at the head.
+    stacks: HashMap<Editor, Stacks>,
 }
 
 impl Core {
@@ -149,6 +185,7 @@ impl Core {
     /// memory for transforms and catch-up; `max_bytes` bounds the text.
     pub fn new(text: &str, revision: u64, window_capacity: usize, max_bytes: usize) -> Self {
         let text = Document::from(text);
+        let len = text.len_chars();
         Self {
             tentative: text.clone(),
             text,
@@ -160,7 +197,22 @@ impl Core {
             clients: HashMap::new(),
             cursors: HashMap::new(),
             max_bytes,
+            authors: Runs::uniform(len, Uuid::nil()),
+            stacks: HashMap::new(),
         }
+    }
+
+    /// Who wrote each character of the committed text (ignored unless it covers the text
+    /// exactly).
+    pub fn set_authors(&mut self, authors: Runs) {
+        if authors.len() == self.text.len_chars() {
+            self.authors = authors;
+        }
+    }
+
+    /// Who wrote each character of the committed text.
+    pub fn authors(&self) -> &Runs {
+        &self.authors
     }
 
     /// Fills the memory window with committed `entries` (read from the log): the
@@ -318,13 +370,34 @@ impl Core {
                 limit: self.max_bytes,
             });
         }
-        self.tentative = next;
         let revision = self.revision + self.pending.len() as u64 + 1;
+        // A client's own undo is recorded as one only if it is what the service's stacks
+        // would undo: then what it puts back goes to whoever wrote it.
+        let (kind, restores) = match change.kind {
+            Kind::Edit => (Kind::Edit, None),
+            kind => {
+                let action = if kind == Kind::Undo {
+                    Action::Undo
+                } else {
+                    Action::Redo
+                };
+                match self
+                    .preview((author.user_id, author.client_id))
+                    .and_then(|stacks| stacks.recognise(action, &op))
+                {
+                    Some(runs) => (kind, Some(runs)),
+                    None => (Kind::Edit, None),
+                }
+            }
+        };
+        self.tentative = next;
         self.pending.push_back(Pending {
             revision,
             op,
             author,
             selection,
+            kind,
+            restores,
         });
         Ok(Submitted::Accepted { revision })
     }
@@ -357,6 +430,8 @@ impl Core {
                     author: p.author,
                     selection: p.selection,
                     committed_at,
+                    kind: p.kind,
+                    restores: p.restores,
                 };
                 self.apply_committed(&entry)
                     .expect("an accepted op applies to the committed text it was checked against");
@@ -393,8 +468,34 @@ impl Core {
     }
 
     fn apply_committed(&mut self, entry: &Entry) -> tandem_ot::Result<()> {
+        let inverse = if self.stacks.is_empty() {
+            None
+        } else {
+            Some(self.text.invert(&entry.op)?)
+        };
         self.text.apply(&entry.op)?;
         self.revision = entry.revision;
+        let deleted = match self.authors.apply(&entry.op, &entry.inserted_authors()) {
+            Ok(deleted) => deleted,
+            Err(_) => {
+                // Cannot happen for an op that applied to the text; if it does, forget who
+                // wrote what rather than misattribute it.
+                self.authors = Runs::uniform(self.text.len_chars(), Uuid::nil());
+                Runs::new()
+            }
+        };
+        if let Some(op) = inverse {
+            let restored = inserted_len(&op);
+            let inverse = Inverse {
+                op,
+                authors: if deleted.len() == restored {
+                    deleted
+                } else {
+                    Runs::uniform(restored, Uuid::nil())
+                },
+            };
+            observe_all(&mut self.stacks, entry, Some(&inverse));
+        }
         for (session, selection) in &mut self.cursors {
             if *session != entry.author.session_id || entry.selection.is_none() {
                 *selection = selection.transform(&entry.op, Bias::Before);
@@ -472,6 +573,109 @@ impl Core {
         Ok(Some(moved))
     }
 
+    /// Whether `editor`'s stacks are in memory.
+    pub fn has_stacks(&self, editor: Editor) -> bool {
+        self.stacks.contains_key(&editor)
+    }
+
+    /// Takes in `editor`'s stacks, rebuilt at `stacks.synced()`; kept only if that is the
+    /// head (they are kept in step from then on).
+    pub fn set_stacks(&mut self, editor: Editor, stacks: Stacks) -> bool {
+        if stacks.synced() != self.revision {
+            return false;
+        }
+        self.stacks.insert(editor, stacks);
+        true
+    }
+
+    /// Forgets stacks until at most `keep` editors have them (they can be rebuilt).
+    pub fn limit_stacks(&mut self, keep: usize) {
+        while self.stacks.len() > keep {
+            let Some(editor) = self.stacks.keys().next().copied() else {
+                return;
+            };
+            self.stacks.remove(&editor);
+        }
+    }
+
+    /// Forgets the stacks of `client_id` (its editor left; they can be rebuilt).
+    pub fn forget_stacks(&mut self, client_id: Uuid) {
+        self.stacks.retain(|(_, client), _| *client != client_id);
+    }
+
+    /// `editor`'s stacks as they will be once every accepted change commits: each pending
+    /// change taken in, in order, on a copy.
+    fn preview(&self, editor: Editor) -> Option<Stacks> {
+        let mut stacks = self.stacks.get(&editor)?.clone();
+        if self.pending.is_empty() {
+            return Some(stacks);
+        }
+        let mut text = self.text.clone();
+        let mut authors = self.authors.clone();
+        let at = Utc::now();
+        for p in &self.pending {
+            let inverse = text.invert(&p.op).ok()?;
+            let inserted = inserted_by(&p.op, p.author.user_id, p.restores.as_ref());
+            let deleted = authors.apply(&p.op, &inserted).ok()?;
+            text.apply(&p.op).ok()?;
+            let inverse = Inverse {
+                op: inverse,
+                authors: deleted,
+            };
+            let record = Record {
+                op: &p.op,
+                author: &p.author,
+                kind: p.kind,
+                inverse: Some(&inverse),
+                at,
+            };
+            stacks.observe(record, (p.author.user_id, p.author.client_id) == editor);
+        }
+        Some(stacks)
+    }
+
+    /// The step `action` would take for `editor` now, after everything accepted (`None`:
+    /// nothing to undo or redo, or the stacks are not loaded).
+    pub fn next_step(
+        &self,
+        editor: Editor,
+        action: Action,
+        not_before: DateTime<Utc>,
+    ) -> Option<Step> {
+        self.preview(editor)?.peek(action, not_before).cloned()
+    }
+
+    /// Accepts `step` as `author`'s undo (or redo): it applies to the text after every
+    /// accepted change, so it needs no transforming.
+    pub fn accept_step(
+        &mut self,
+        author: Author,
+        action: Action,
+        step: Step,
+    ) -> Result<u64, Refusal> {
+        let mut next = self.tentative.clone();
+        next.apply(&step.op)
+            .map_err(|e| Refusal::InvalidOperation(e.to_string()))?;
+        let bytes = next.rope().len_bytes();
+        if bytes > self.max_bytes && bytes > self.tentative.rope().len_bytes() {
+            return Err(Refusal::TooLarge {
+                bytes,
+                limit: self.max_bytes,
+            });
+        }
+        self.tentative = next;
+        let revision = self.revision + self.pending.len() as u64 + 1;
+        self.pending.push_back(Pending {
+            revision,
+            op: step.op,
+            author,
+            selection: None,
+            kind: action.kind(),
+            restores: Some(step.authors),
+        });
+        Ok(revision)
+    }
+
     /// `session`'s selection at the head.
     pub fn cursor(&self, session: Uuid) -> Option<Selection> {
         self.cursors.get(&session).copied()
@@ -481,6 +685,49 @@ impl Core {
     pub fn forget_cursor(&mut self, session: Uuid) {
         self.cursors.remove(&session);
     }
+}
+
+/// Takes a committed op into every editor's stacks.
+fn observe_all(stacks: &mut HashMap<Editor, Stacks>, entry: &Entry, inverse: Option<&Inverse>) {
+    let record = Record {
+        op: &entry.op,
+        author: &entry.author,
+        kind: entry.kind,
+        inverse,
+        at: entry.committed_at,
+    };
+    let by = (entry.author.user_id, entry.author.client_id);
+    for (editor, stacks) in stacks.iter_mut() {
+        stacks.observe(record, *editor == by);
+    }
+}
+
+/// Rebuilds `editor`'s stacks from the log: the text and its authors at `revision`, then
+/// every committed entry after it, in order. `None` if the entries do not apply.
+pub fn rebuild_stacks(
+    editor: Editor,
+    (revision, text, authors): (u64, &str, Runs),
+    entries: &[Entry],
+    depth: usize,
+) -> Option<Stacks> {
+    let mut text = Document::from(text);
+    let mut authors = if authors.len() == text.len_chars() {
+        authors
+    } else {
+        Runs::uniform(text.len_chars(), Uuid::nil())
+    };
+    let mut stacks = HashMap::from([(editor, Stacks::new(revision, depth))]);
+    for entry in entries {
+        let inverse = text.invert(&entry.op).ok()?;
+        let deleted = authors.apply(&entry.op, &entry.inserted_authors()).ok()?;
+        text.apply(&entry.op).ok()?;
+        let inverse = Inverse {
+            op: inverse,
+            authors: deleted,
+        };
+        observe_all(&mut stacks, entry, Some(&inverse));
+    }
+    stacks.remove(&editor)
 }
 
 /// What applying a remotely committed op did.

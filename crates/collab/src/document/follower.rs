@@ -4,9 +4,9 @@
 
 use super::actor::{Actor, Mode};
 use super::core::{Author, Entry, Remote};
-use super::writer::{Origin, Writer};
+use super::writer::{Origin, Submission, Writer};
 use crate::fanout::{ForwardAnswer, Message, WireEntry};
-use crate::protocol::{ChangeMsg, Close, ErrorCode, Selection, ServerMsg};
+use crate::protocol::{ChangeMsg, Close, ErrorCode, ServerMsg};
 use crate::store::log;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -16,9 +16,7 @@ use uuid::Uuid;
 struct Forwarded {
     conn: Uuid,
     author: Author,
-    base: u64,
-    op: String,
-    selection: Option<Selection>,
+    change: Submission,
     sent_at: Instant,
 }
 
@@ -59,9 +57,12 @@ impl Actor {
         let entry = Forwarded {
             conn,
             author,
-            base: msg.revision,
-            op: msg.operation.get().to_owned(),
-            selection: msg.selection,
+            change: Submission {
+                base: msg.revision,
+                op: msg.operation.get().to_owned(),
+                selection: msg.selection,
+                kind: msg.kind,
+            },
             sent_at: Instant::now(),
         };
         let writer = self.follower().and_then(|f| f.writer.clone());
@@ -97,9 +98,10 @@ impl Actor {
             session_id: entry.author.session_id,
             client_id: entry.author.client_id,
             seq: entry.author.seq,
-            base: entry.base,
-            op: entry.op.clone(),
-            selection: entry.selection,
+            base: entry.change.base,
+            op: entry.change.op.clone(),
+            selection: entry.change.selection,
+            kind: entry.change.kind,
         };
         self.hub.publisher.send(&[writer.to_owned()], &message);
     }
@@ -110,21 +112,12 @@ impl Actor {
         &mut self,
         from: String,
         author: Author,
-        base: u64,
-        op: String,
-        selection: Option<Selection>,
+        change: Submission,
     ) {
         match &self.mode {
             Mode::Writer(_) => {
-                self.submit_change(
-                    Origin::Remote(from),
-                    author,
-                    base,
-                    &op,
-                    selection,
-                    Instant::now(),
-                )
-                .await;
+                self.submit_change(Origin::Remote(from), author, change, Instant::now())
+                    .await;
             }
             Mode::Follower(follower) => {
                 if let Some(writer) = follower.writer.clone().filter(|w| *w != from) {
@@ -135,9 +128,10 @@ impl Actor {
                         session_id: author.session_id,
                         client_id: author.client_id,
                         seq: author.seq,
-                        base,
-                        op,
-                        selection,
+                        base: change.base,
+                        op: change.op,
+                        selection: change.selection,
+                        kind: change.kind,
                     };
                     self.hub.publisher.send(&[writer], &message);
                 }
@@ -431,9 +425,7 @@ impl Actor {
             self.submit_change(
                 Origin::Local(entry.conn),
                 entry.author,
-                entry.base,
-                &entry.op,
-                entry.selection,
+                entry.change,
                 entry.sent_at,
             )
             .await;

@@ -169,5 +169,12 @@ async fn with_window(hub: &Hub, doc: Uuid, text: String, revision: u64) -> Resul
             .map_err(|e| unavailable("PostgreSQL", e))?;
         core.seed_window(entries);
     }
+    // Who wrote what, kept in step with every op from here on. Unknown (nil) if the log
+    // cannot say: the text is what matters for opening.
+    match log::authorship_at(&hub.platform.db, doc, revision).await {
+        Ok(Some((replayed, authors))) if replayed == text => core.set_authors(authors),
+        Ok(_) => {}
+        Err(error) => tracing::warn!(%error, "reading the authorship failed; authors unknown"),
+    }
     Ok(core)
 }

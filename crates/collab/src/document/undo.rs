@@ -16,6 +16,7 @@ use super::core::Author;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use tandem_ot::{Bias, Component, Operation};
+use uuid::Uuid;
 
 /// What a committed change was.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -47,6 +48,11 @@ impl Kind {
             2 => Kind::Redo,
             _ => Kind::Edit,
         }
+    }
+
+    /// Whether it is an ordinary edit (left out of messages).
+    pub fn is_edit(&self) -> bool {
+        *self == Kind::Edit
     }
 
     /// As sent.
@@ -121,6 +127,14 @@ impl Action {
             Action::Redo => "redo",
         }
     }
+}
+
+/// The client id of `user`'s REST edits and REST undos: one per user, derived from the
+/// user id, so `POST /collab/{id}/undo` undoes that user's REST changes.
+pub fn rest_client_id(user: Uuid) -> Uuid {
+    /// "REST" plus a fixed tail: any constant works, it only has to differ from zero.
+    const REST: u128 = 0x5245_5354_0000_4000_8000_7265_7374_0001;
+    Uuid::from_u128(user.as_u128() ^ REST)
 }
 
 /// Keystrokes closer together than this (and adjacent) are one step.
@@ -205,20 +219,77 @@ impl Stacks {
                 }
                 self.group = shape.and_then(|s| s.group(record.at));
             }
-            Kind::Undo => {
-                Self::pop_step(&mut self.undo);
-                self.redo.push(step);
-                self.group = None;
-            }
-            Kind::Redo => {
-                Self::pop_step(&mut self.redo);
-                self.undo.push(step);
-                if self.undo.len() > self.depth {
-                    self.undo.remove(0);
+            Kind::Undo | Kind::Redo => {
+                let (from, to) = match record.kind {
+                    Kind::Undo => (&mut self.undo, &mut self.redo),
+                    _ => (&mut self.redo, &mut self.undo),
+                };
+                match Self::matching(from, record.op) {
+                    Some((taken, _)) => {
+                        from.truncate(from.len() - taken);
+                        to.push(step);
+                        if to.len() > self.depth {
+                            to.remove(0);
+                        }
+                    }
+                    // Not the steps on the stack (an undo recorded by a client whose
+                    // grouping differed, or stacks rebuilt from later in the log): an
+                    // ordinary change, as far as the stacks can tell.
+                    None => {
+                        self.redo.clear();
+                        self.undo.push(step);
+                        if self.undo.len() > self.depth {
+                            self.undo.remove(0);
+                        }
+                    }
                 }
                 self.group = None;
             }
         }
+    }
+
+    /// Whether `op`, applying to the current text, is exactly the top steps of `action`'s
+    /// stack taken together (one or more; emptied steps between them do not count). A
+    /// client that keeps its own history sends its undos as changes: this recognises
+    /// them, and returns the authors of what they put back.
+    pub fn recognise(&self, action: Action, op: &Operation) -> Option<Runs> {
+        let stack = match action {
+            Action::Undo => &self.undo,
+            Action::Redo => &self.redo,
+        };
+        Self::matching(stack, op).map(|(_, authors)| authors)
+    }
+
+    /// How many entries from the top of `stack` compose to `op`, and what they insert.
+    fn matching(stack: &[Step], op: &Operation) -> Option<(usize, Runs)> {
+        /// A client's undo group spans a few of the service's steps at most.
+        const MAX_STEPS: usize = 16;
+        let mut composed: Option<(Operation, Runs)> = None;
+        let mut steps = 0;
+        for (taken, step) in stack.iter().rev().enumerate() {
+            if step.op.is_noop() {
+                continue;
+            }
+            steps += 1;
+            if steps > MAX_STEPS {
+                return None;
+            }
+            composed = Some(match composed {
+                None => (step.op.clone(), step.authors.clone()),
+                Some((op, authors)) => {
+                    let next = tandem_ot::compose(&op, &step.op).ok()?;
+                    let inserted =
+                        Runs::composed_inserts((&op, &authors), (&step.op, &step.authors)).ok()?;
+                    (next, inserted)
+                }
+            });
+            if let Some((candidate, authors)) = &composed
+                && candidate == op
+            {
+                return Some((taken + 1, authors.clone()));
+            }
+        }
+        None
     }
 
     /// The step `action` would commit now: the topmost that still changes something and
@@ -233,16 +304,6 @@ impl Stacks {
             .rev()
             .find(|step| !step.op.is_noop())
             .filter(|step| step.at >= not_before)
-    }
-
-    /// Removes the step an undo (or redo) committed: the topmost that changes something,
-    /// with the emptied ones above it.
-    fn pop_step(stack: &mut Vec<Step>) {
-        while let Some(step) = stack.pop() {
-            if !step.op.is_noop() {
-                return;
-            }
-        }
     }
 
     /// Merges `step` (the inverse of the owner's newest change) into the top step.

@@ -3,10 +3,11 @@
 //! session.
 
 use super::actor::{Actor, Command, Mode, RestEdit};
-use super::core::{Author, Change, Refusal, Submitted};
+use super::core::{Author, Change, Editor, Refusal, Submitted, rebuild_stacks};
+use super::undo::{Kind, Stacks};
 use crate::clients::{Save, Saved};
 use crate::commit::Outcome;
-use crate::fanout::{EditAnswer, ForwardAnswer, Message, WireEntry};
+use crate::fanout::{EditAnswer, ForwardAnswer, Message, UndoAnswer, UndoRequest, WireEntry};
 use crate::protocol::{Close, ErrorCode, Selection, ServerMsg};
 use crate::store::log::{DocumentBatch, NewOp};
 use crate::store::{log, meta};
@@ -15,6 +16,19 @@ use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 use uuid::Uuid;
+
+/// A change as it arrives, its op not parsed yet.
+#[derive(Debug, Clone)]
+pub(super) struct Submission {
+    /// Its base revision.
+    pub base: u64,
+    /// The op, ot.js wire format.
+    pub op: String,
+    /// The author's selection after it.
+    pub selection: Option<Selection>,
+    /// An edit, or an undo or redo the client made in its own history.
+    pub kind: Kind,
+}
 
 /// Where a change came from, for answers that are not a committed op.
 #[derive(Debug, Clone)]
@@ -37,6 +51,8 @@ pub(super) struct Writer {
     lease_renewed: Instant,
     pub save: SaveState,
     rest: Vec<(u64, oneshot::Sender<EditAnswer>)>,
+    /// Undos waiting for their revision to commit.
+    undos: Vec<(u64, oneshot::Sender<UndoAnswer>)>,
     snapshot_revision: u64,
     /// The document was trashed or deleted: nothing to save.
     pub gone: bool,
@@ -81,6 +97,7 @@ impl Writer {
             lease_renewed: Instant::now(),
             save: SaveState::default(),
             rest: Vec::new(),
+            undos: Vec::new(),
             snapshot_revision: 0,
             gone: false,
             lost: false,
@@ -111,13 +128,17 @@ impl Actor {
         &mut self,
         origin: Origin,
         author: Author,
-        base: u64,
-        op_json: &str,
-        selection: Option<Selection>,
+        submission: Submission,
         at: Instant,
     ) {
         let seq = author.seq;
-        let op = match tandem_ot::Operation::from_json(op_json, &self.hub.op_limits) {
+        let Submission {
+            base,
+            op: op_json,
+            selection,
+            kind,
+        } = submission;
+        let op = match tandem_ot::Operation::from_json(&op_json, &self.hub.op_limits) {
             Ok(op) => op,
             Err(error) => {
                 let code = match error {
@@ -156,11 +177,16 @@ impl Actor {
             );
             return;
         }
+        if kind != Kind::Edit {
+            // Recognising the client's undo needs its stacks.
+            self.ensure_stacks((author.user_id, author.client_id)).await;
+        }
         let change = Change {
             author,
             base,
             op,
             selection,
+            kind,
         };
         let older = match self.older_history(base).await {
             Ok(older) => older,
@@ -279,6 +305,8 @@ impl Actor {
                     op: p.op,
                     author: p.author,
                     selection: p.selection,
+                    kind: p.kind,
+                    restores: p.restores,
                 })
                 .collect(),
         };
@@ -325,6 +353,16 @@ impl Actor {
             }
         }
         self.deliver(&entries);
+        if let Mode::Writer(writer) = &mut self.mode {
+            let (done, waiting): (Vec<_>, Vec<_>) = writer
+                .undos
+                .drain(..)
+                .partition(|(revision, _)| *revision <= head);
+            writer.undos = waiting;
+            for (revision, reply) in done {
+                let _ = reply.send(UndoAnswer::Applied { revision });
+            }
+        }
         let message = Message::Committed {
             doc: self.doc,
             from: self.hub.instance.clone(),
@@ -384,6 +422,12 @@ impl Actor {
                     message: "the document's writer changed; try again".into(),
                 });
             }
+            for (_, reply) in writer.undos.drain(..) {
+                let _ = reply.send(UndoAnswer::error(
+                    ErrorCode::UndoFailed,
+                    "the document's writer changed; nothing was undone; try again",
+                ));
+            }
         }
         let ids: Vec<Uuid> = self.conns.keys().copied().collect();
         for id in ids {
@@ -403,10 +447,11 @@ impl Actor {
         }
         writer.snapshot_revision = head;
         let text = self.core.text().to_string();
+        let authors = self.core.authors().clone();
         let db = self.hub.platform.db.clone();
         let doc = self.doc;
         tokio::spawn(async move {
-            if let Err(error) = log::write_snapshot_with_authors(&db, doc, head, &text).await {
+            if let Err(error) = log::write_snapshot(&db, doc, head, &text, Some(&authors)).await {
                 tracing::warn!(%error, "writing a snapshot failed");
             }
         });
@@ -708,6 +753,7 @@ impl Actor {
             base,
             op,
             selection: None,
+            kind: Kind::Edit,
         };
         let older = self.older_history(base).await.unwrap_or_default();
         if let Err(refusal) = self.core.submit(change, &older) {
@@ -809,12 +855,13 @@ impl Actor {
                 author: Author {
                     user_id: edit.user_id,
                     session_id: Uuid::nil(),
-                    client_id: Uuid::nil(),
+                    client_id: super::undo::rest_client_id(edit.user_id),
                     seq: 0,
                 },
                 base,
                 op,
                 selection: None,
+                kind: Kind::Edit,
             };
             let older = self.older_history(base).await.unwrap_or_default();
             match self.core.submit(change, &older) {
@@ -871,9 +918,9 @@ impl Actor {
                 self.finish_save().await;
             }
             // Leave a snapshot at the head: the next open reads no ops at all.
+            let text = self.core.text().to_string();
             if let Err(error) =
-                log::write_snapshot_with_authors(&db, self.doc, head, &self.core.text().to_string())
-                    .await
+                log::write_snapshot(&db, self.doc, head, &text, Some(self.core.authors())).await
             {
                 tracing::debug!(%error, "writing the closing snapshot failed");
             }
@@ -911,5 +958,92 @@ fn with_seq(answer: ForwardAnswer, seq: u64) -> ForwardAnswer {
             retry_after_ms,
         },
         other => other,
+    }
+}
+
+/// Editors whose stacks one document keeps in memory at most (more are rebuilt on use).
+const MAX_STACKS: usize = 256;
+
+impl Actor {
+    /// Loads `editor`'s undo stacks from the log unless they are in memory; false if the
+    /// log cannot be read now.
+    pub(super) async fn ensure_stacks(&mut self, editor: Editor) -> bool {
+        if self.core.has_stacks(editor) {
+            return true;
+        }
+        let config = &self.hub.config;
+        let depth = config.undo_depth;
+        let head = self.core.revision();
+        let start = head.saturating_sub(config.undo_history_ops);
+        let stacks = match log::replay(&self.hub.platform.db, self.doc, start, head).await {
+            Ok(Some(replay)) => rebuild_stacks(
+                editor,
+                (replay.from, &replay.text, replay.authors),
+                &replay.entries,
+                depth,
+            )
+            .unwrap_or_else(|| {
+                tracing::warn!(document_id = %self.doc, "the op log does not replay; undo starts empty");
+                Stacks::new(head, depth)
+            }),
+            // Nothing of the log is left to replay: nothing to undo.
+            Ok(None) => Stacks::new(head, depth),
+            Err(error) => {
+                tracing::warn!(document_id = %self.doc, %error, "reading the op log for undo failed");
+                return false;
+            }
+        };
+        self.core.limit_stacks(MAX_STACKS.saturating_sub(1));
+        self.core.set_stacks(editor, stacks)
+    }
+
+    /// Undoes (or redoes) the requester's most recent step: accepted now, answered once it
+    /// commits.
+    pub(super) async fn undo(&mut self, request: UndoRequest, reply: oneshot::Sender<UndoAnswer>) {
+        if self.writer().is_none() {
+            let _ = reply.send(UndoAnswer::error(
+                ErrorCode::UndoFailed,
+                "the document's writer is changing; nothing was undone; try again",
+            ));
+            return;
+        }
+        let editor = (request.user_id, request.client_id);
+        if !self.ensure_stacks(editor).await {
+            let _ = reply.send(UndoAnswer::error(
+                ErrorCode::StorageUnavailable,
+                "the op log cannot be read now; nothing was undone",
+            ));
+            return;
+        }
+        let max_age = chrono::Duration::seconds(
+            i64::try_from(self.hub.config.undo_max_age_secs).unwrap_or(i64::MAX / 1000),
+        );
+        let not_before = Utc::now()
+            .checked_sub_signed(max_age)
+            .unwrap_or(DateTime::<Utc>::MIN_UTC);
+        let Some(step) = self.core.next_step(editor, request.action, not_before) else {
+            let _ = reply.send(UndoAnswer::NothingToUndo);
+            return;
+        };
+        let author = Author {
+            user_id: request.user_id,
+            session_id: request.session_id,
+            client_id: request.client_id,
+            seq: 0,
+        };
+        match self.core.accept_step(author, request.action, step) {
+            Ok(revision) => {
+                if let Some(writer) = self.writer() {
+                    writer.undos.push((revision, reply));
+                }
+                self.start_commit();
+            }
+            Err(refusal) => {
+                let _ = reply.send(UndoAnswer::error(
+                    refusal_code(&refusal),
+                    refusal.to_string(),
+                ));
+            }
+        }
     }
 }

@@ -6,6 +6,7 @@ mod internal;
 mod ops;
 mod participants;
 mod socket;
+mod undo;
 
 use crate::hub::Hub;
 use axum::Router;
@@ -46,6 +47,8 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/collab/{id}/ops", get(ops::list))
         .route("/collab/{id}/history", get(history::history))
         .route("/collab/{id}/authorship", get(history::authorship))
+        .route("/collab/{id}/undo", post(undo::undo))
+        .route("/collab/{id}/redo", post(undo::redo))
         .route(
             "/internal/collab/documents/{id}/edits",
             post(internal::edit).layer(edit_body),
@@ -72,7 +75,7 @@ pub(crate) async fn require_reader(
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(socket::upgrade, participants::list, ops::list, history::history, history::authorship, internal::edit, internal::participants),
+    paths(socket::upgrade, participants::list, ops::list, history::history, history::authorship, undo::undo, undo::redo, internal::edit, internal::participants),
     tags((name = "collab", description = "Real-time editing: the WebSocket (docs/collab-protocol.md) and views of a live session")),
 )]
 struct Api;

@@ -34,6 +34,9 @@ pub struct OpItem {
     pub user_id: Uuid,
     /// When it was committed.
     pub committed_at: DateTime<Utc>,
+    /// `edit`, or `undo` / `redo` when it undid (or redid) its author's step.
+    #[schema(value_type = String, example = "edit")]
+    pub kind: crate::document::undo::Kind,
 }
 
 /// A page of the op log.
@@ -102,6 +105,7 @@ pub(crate) async fn list(
                 operation: e.op,
                 user_id: e.author.user_id,
                 committed_at: e.committed_at,
+                kind: e.kind,
             })
             .collect(),
         head,

@@ -1,6 +1,8 @@
 //! The op log, the heads that fence it, and snapshots: SQL only.
 
+use crate::document::authorship::Runs;
 use crate::document::core::{Author, Entry};
+use crate::document::undo::Kind;
 use chrono::{DateTime, Utc};
 use sqlx::{PgExecutor, PgPool};
 use std::collections::HashSet;
@@ -99,6 +101,10 @@ pub struct NewOp {
     pub author: Author,
     /// The author's selection after it.
     pub selection: Option<Selection>,
+    /// Edit, undo or redo.
+    pub kind: Kind,
+    /// Who wrote what it inserts, when not its author.
+    pub restores: Option<Runs>,
 }
 
 /// Commits every batch in one statement (one round trip, one transaction). Each
@@ -153,14 +159,16 @@ pub async fn commit(
          ),
          new_ops AS (
              INSERT INTO collab.ops (document_id, revision, operation, author_id, session_id,
-                                     client_id, seq, selection, committed_at)
+                                     client_id, seq, selection, committed_at, kind, restores)
              SELECT o.document_id, o.revision, o.operation, o.author_id, o.session_id,
                     o.client_id, o.seq,
-                    CASE WHEN o.anchor IS NULL THEN NULL ELSE ARRAY[o.anchor, o.head] END, $18
+                    CASE WHEN o.anchor IS NULL THEN NULL ELSE ARRAY[o.anchor, o.head] END, $18,
+                    o.kind, o.restores
              FROM unnest($5::uuid[], $6::bigint[], $7::text[], $8::uuid[], $9::uuid[],
-                         $10::uuid[], $11::bigint[], $12::bigint[], $13::bigint[])
+                         $10::uuid[], $11::bigint[], $12::bigint[], $13::bigint[],
+                         $19::smallint[], $20::text[])
                  AS o(document_id, revision, operation, author_id, session_id, client_id, seq,
-                      anchor, head)
+                      anchor, head, kind, restores)
              WHERE o.document_id IN (SELECT document_id FROM advanced)
          ),
          seen AS (
@@ -195,6 +203,8 @@ pub async fn commit(
     .bind(&clients.2)
     .bind(&clients.3)
     .bind(at)
+    .bind(&ops.kind)
+    .bind(&ops.restores)
     .fetch_all(db)
     .await?;
     Ok(rows.into_iter().map(|(d,)| d).collect())
@@ -211,6 +221,8 @@ struct OpColumns {
     seq: Vec<i64>,
     anchor: Vec<Option<i64>>,
     head: Vec<Option<i64>>,
+    kind: Vec<i16>,
+    restores: Vec<Option<String>>,
 }
 
 impl OpColumns {
@@ -225,6 +237,8 @@ impl OpColumns {
         self.anchor
             .push(op.selection.map(|s| db_rev(s.anchor as u64)));
         self.head.push(op.selection.map(|s| db_rev(s.head as u64)));
+        self.kind.push(op.kind.as_i16());
+        self.restores.push(op.restores.as_ref().map(Runs::to_json));
     }
 }
 
@@ -237,10 +251,12 @@ type OpRow = (
     i64,
     Option<Vec<i64>>,
     DateTime<Utc>,
+    i16,
+    Option<String>,
 );
 
 fn entry(
-    (revision, operation, author, session, client, seq, selection, at): OpRow,
+    (revision, operation, author, session, client, seq, selection, at, kind, restores): OpRow,
 ) -> sqlx::Result<Entry> {
     let op: Operation = serde_json::from_str(&operation)
         .map_err(|e| sqlx::Error::Decode(format!("collab.ops revision {revision}: {e}").into()))?;
@@ -262,6 +278,8 @@ fn entry(
         },
         selection,
         committed_at: at,
+        kind: Kind::from_i16(kind),
+        restores: restores.and_then(|json| Runs::from_json(&json).ok()),
     })
 }
 
@@ -273,7 +291,8 @@ pub async fn ops(
     to: u64,
 ) -> sqlx::Result<Vec<Entry>> {
     let rows: Vec<OpRow> = sqlx::query_as(
-        "SELECT revision, operation, author_id, session_id, client_id, seq, selection, committed_at
+        "SELECT revision, operation, author_id, session_id, client_id, seq, selection, committed_at,
+                kind, restores
          FROM collab.ops WHERE document_id = $1 AND revision BETWEEN $2 AND $3 ORDER BY revision",
     )
     .bind(document)
@@ -315,22 +334,6 @@ pub async fn write_snapshot(
     .execute(db)
     .await?;
     Ok(())
-}
-
-/// A snapshot of the text at `revision`, with its authors: rebuilt from the log, so it
-/// carries authorship forward past the op window. Called beside the actor.
-pub async fn write_snapshot_with_authors(
-    db: &PgPool,
-    document: Uuid,
-    revision: u64,
-    content: &str,
-) -> sqlx::Result<()> {
-    let authorship = match authorship_at(db, document, revision).await? {
-        // Only if the replay agrees with the text the writer holds.
-        Some((text, runs)) if text == content => Some(runs),
-        _ => None,
-    };
-    write_snapshot(db, document, revision, content, authorship.as_ref()).await
 }
 
 /// The newest snapshot at or before `revision`.
@@ -441,45 +444,80 @@ pub async fn marks(db: impl PgExecutor<'_>, document: Uuid, limit: u64) -> sqlx:
         .collect())
 }
 
+/// Where a replay of the log can start: a snapshot's revision, its text and who wrote it
+/// (nil where the snapshot did not keep authors), and every op after it up to `to`.
+#[derive(Debug)]
+pub struct Replay {
+    /// The snapshot's revision.
+    pub from: u64,
+    /// Its text.
+    pub text: String,
+    /// Its authors, covering the text.
+    pub authors: Runs,
+    /// The ops `from + 1..=to`, in order.
+    pub entries: Vec<Entry>,
+}
+
+/// The replay up to `to` from the snapshot nearest at or before `start` (or, if none is,
+/// the oldest after it), among those the log still continues from. Snapshots that kept
+/// their authors are preferred. `None`: nothing can be replayed.
+pub async fn replay(
+    db: &PgPool,
+    document: Uuid,
+    start: u64,
+    to: u64,
+) -> sqlx::Result<Option<Replay>> {
+    // Ops older than the oldest one kept cannot be replayed.
+    let oldest = oldest_op(db, document).await?.unwrap_or(to + 1);
+    let row: Option<(i64, String, Option<String>)> = sqlx::query_as(
+        "SELECT revision, content, authorship FROM collab.snapshots
+         WHERE document_id = $1 AND revision <= $2 AND revision >= $3
+         ORDER BY (revision <= $4) DESC, (authorship IS NOT NULL) DESC,
+                  CASE WHEN revision > $4 OR authorship IS NULL THEN -revision
+                       ELSE revision END DESC
+         LIMIT 1",
+    )
+    .bind(document)
+    .bind(db_rev(to))
+    .bind(db_rev(oldest.saturating_sub(1)))
+    .bind(db_rev(start.min(to)))
+    .fetch_optional(db)
+    .await?;
+    let Some((from, text, stored)) = row.map(|(r, c, a)| (rev(r), c, a)) else {
+        return Ok(None);
+    };
+    let entries = ops(db, document, from + 1, to).await?;
+    if entries.len() as u64 != to - from {
+        return Ok(None);
+    }
+    let len = text.chars().count();
+    let authors = stored
+        .and_then(|json| Runs::from_json(&json).ok())
+        .filter(|runs| runs.len() == len)
+        .unwrap_or_else(|| Runs::uniform(len, Uuid::nil()));
+    Ok(Some(Replay {
+        from,
+        text,
+        authors,
+        entries,
+    }))
+}
+
 /// The text at `revision` and who wrote each character of it, rebuilt from the oldest
-/// snapshot the log still continues from. Text that was already in that snapshot is
-/// attributed to nobody (nil): its authors are older than the op window.
+/// snapshot the log still continues from (the newest that kept its authors, if any did).
+/// Text that was already in a snapshot without authors is attributed to nobody (nil).
 pub async fn authorship_at(
     db: &PgPool,
     document: Uuid,
     revision: u64,
-) -> sqlx::Result<Option<(String, crate::document::authorship::Runs)>> {
-    use crate::document::authorship::{Runs, inserted_len};
-    // Ops older than the oldest one kept cannot be replayed: start at the newest snapshot
-    // that kept its authors, or else at the first one from which every later op is still
-    // there.
-    let oldest = oldest_op(db, document).await?.unwrap_or(revision + 1);
-    let row: Option<(i64, String, Option<String>)> = sqlx::query_as(
-        "SELECT revision, content, authorship FROM collab.snapshots
-         WHERE document_id = $1 AND revision <= $2 AND revision >= $3
-         ORDER BY (authorship IS NOT NULL) DESC,
-                  CASE WHEN authorship IS NULL THEN -revision ELSE revision END DESC
-         LIMIT 1",
-    )
-    .bind(document)
-    .bind(db_rev(revision))
-    .bind(db_rev(oldest.saturating_sub(1)))
-    .fetch_optional(db)
-    .await?;
-    let Some((from, content, stored)) = row.map(|(r, c, a)| (rev(r), c, a)) else {
+) -> sqlx::Result<Option<(String, Runs)>> {
+    let Some(replay) = replay(db, document, revision, revision).await? else {
         return Ok(None);
     };
-    let entries = ops(db, document, from + 1, revision).await?;
-    if entries.len() as u64 != revision - from {
-        return Ok(None);
-    }
-    let mut text = Document::from(content.as_str());
-    let mut authors = stored
-        .and_then(|json| Runs::from_json(&json).ok())
-        .filter(|runs| runs.len() == text.len_chars())
-        .unwrap_or_else(|| Runs::uniform(text.len_chars(), Uuid::nil()));
-    for entry in &entries {
-        let inserted = Runs::uniform(inserted_len(&entry.op), entry.author.user_id);
+    let mut text = Document::from(replay.text.as_str());
+    let mut authors = replay.authors;
+    for entry in &replay.entries {
+        let inserted = entry.inserted_authors();
         if text.apply(&entry.op).is_err() || authors.apply(&entry.op, &inserted).is_err() {
             return Ok(None);
         }

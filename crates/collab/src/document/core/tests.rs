@@ -24,6 +24,7 @@ fn change(who: u128, seq: u64, base: u64, json: &str) -> Change {
         base,
         op: op(json),
         selection: None,
+        kind: Kind::Edit,
     }
 }
 
@@ -324,6 +325,7 @@ impl SimClient {
             base: self.revision,
             op,
             selection: None,
+            kind: Kind::Edit,
         }
     }
 
@@ -467,4 +469,61 @@ fn revisions_at_the_edge_of_u64_are_refused_not_overflowed() {
         core.submit(change(1, u64::MAX, u64::MAX, r#"[3,"x"]"#), &[]),
         Err(Refusal::FutureRevision { .. })
     ));
+}
+
+#[test]
+fn an_undo_asked_for_while_the_editors_change_is_pending_takes_that_change_back() {
+    let mut core = Core::new("ab", 0, 100, LIMIT);
+    let ada = author(1, 1);
+    let editor = (ada.user_id, ada.client_id);
+    assert!(core.set_stacks(editor, Stacks::new(0, 10)));
+    core.submit(change(1, 1, 0, r#"[2,"cd"]"#), &[]).unwrap();
+    // Not committed yet, but the undo sees it.
+    let step = core
+        .next_step(editor, Action::Undo, DateTime::<Utc>::MIN_UTC)
+        .expect("the pending change is undoable");
+    let by_ada = Author { seq: 0, ..ada };
+    assert_eq!(core.accept_step(by_ada, Action::Undo, step), Ok(2));
+    let entries = commit(&mut core);
+    assert_eq!(core.text().to_string(), "ab");
+    assert_eq!(entries[1].kind, Kind::Undo);
+    // Now it is on the redo stack, and redo puts the text back under ada's name.
+    let redo = core
+        .next_step(editor, Action::Redo, DateTime::<Utc>::MIN_UTC)
+        .expect("a redo");
+    core.accept_step(by_ada, Action::Redo, redo).unwrap();
+    commit(&mut core);
+    assert_eq!(core.text().to_string(), "abcd");
+    assert_eq!(
+        core.authors().spans().last(),
+        Some((2, 4, ada.user_id)),
+        "{:?}",
+        core.authors()
+    );
+    // Another editor has nothing to undo.
+    assert!(
+        core.next_step(
+            (ada.user_id, Uuid::nil()),
+            Action::Undo,
+            DateTime::<Utc>::MIN_UTC
+        )
+        .is_none()
+    );
+}
+
+#[test]
+fn authorship_follows_the_committed_text() {
+    let mut core = Core::new("ab", 0, 100, LIMIT);
+    core.set_authors(Runs::uniform(2, Uuid::from_u128(9)));
+    core.submit(change(1, 1, 0, r#"[1,"x",1]"#), &[]).unwrap();
+    commit(&mut core);
+    let spans: Vec<_> = core.authors().spans().collect();
+    assert_eq!(
+        spans,
+        vec![
+            (0, 1, Uuid::from_u128(9)),
+            (1, 2, Uuid::from_u128(1)),
+            (2, 3, Uuid::from_u128(9))
+        ]
+    );
 }

@@ -275,3 +275,38 @@ fn undoing_all_of_one_users_changes_restores_their_part_and_keeps_the_others() {
         assert_eq!(s.authors.len(), s.text.chars().count());
     }
 }
+
+#[test]
+fn a_clients_own_undo_is_recognised_as_the_top_steps_taken_together() {
+    let mut s = Session::new("");
+    s.edit(ALICE, 0, 0, "one").edit(ALICE, 3, 0, " two");
+    assert_eq!(s.stacks(ALICE).depths(), (2, 0));
+    // A client that grouped both into one step undoes them at once…
+    let both = Operation::splice(7, 0, 7, "").unwrap();
+    assert!(s.stacks(ALICE).recognise(Action::Undo, &both).is_some());
+    // …or only the newest.
+    let newest = Operation::splice(7, 3, 4, "").unwrap();
+    assert!(s.stacks(ALICE).recognise(Action::Undo, &newest).is_some());
+    // Anything else is not an undo of the stack.
+    let other = Operation::splice(7, 0, 3, "").unwrap();
+    assert!(s.stacks(ALICE).recognise(Action::Undo, &other).is_none());
+    assert!(s.stacks(BOB).recognise(Action::Undo, &both).is_none());
+    // Committed as an undo, it takes both steps, and one redo puts both back.
+    s.commit(ALICE, both, Kind::Undo, Runs::new());
+    assert_eq!(s.text, "");
+    assert_eq!(s.stacks(ALICE).depths(), (0, 1));
+    assert!(s.redo(ALICE));
+    assert_eq!(s.text, "one two");
+}
+
+#[test]
+fn an_undo_that_is_not_the_stacks_top_counts_as_an_edit() {
+    let mut s = Session::new("");
+    s.edit(ALICE, 0, 0, "abc");
+    // Recorded as an undo (by a client whose history differed), but it is not the top step.
+    let op = Operation::splice(3, 0, 1, "").unwrap();
+    s.commit(ALICE, op, Kind::Undo, Runs::new());
+    assert_eq!(s.stacks(ALICE).depths(), (2, 0));
+    assert!(s.undo(ALICE));
+    assert_eq!(s.text, "abc");
+}

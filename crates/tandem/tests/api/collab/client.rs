@@ -414,6 +414,41 @@ impl Editor {
         self.edit(Operation::splice(len, at, n, "").unwrap()).await;
     }
 
+    /// Asks the service to undo this editor's last step; returns the `undo_result`.
+    pub async fn undoes(&mut self) -> Value {
+        self.asks("undo").await
+    }
+
+    /// Asks the service to redo; returns the `undo_result`.
+    pub async fn redoes(&mut self) -> Value {
+        self.asks("redo").await
+    }
+
+    async fn asks(&mut self, action: &str) -> Value {
+        let id = Uuid::new_v4().to_string();
+        self.send(&json!({"type": action, "id": id})).await;
+        let result = self
+            .receives("undo_result", |m| m["id"] == id.as_str())
+            .await;
+        assert_eq!(result["action"], action);
+        result
+    }
+
+    /// Sends `change` (from the synchronized state) as an undo the client made in its own
+    /// history, as the browser editor does.
+    pub async fn undoes_locally(&mut self, change: Operation) {
+        assert!(
+            self.synchronized(),
+            "a local undo is sent when synchronized"
+        );
+        self.text = change.apply(&self.text).unwrap();
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.inflight = Some((seq, change.clone()));
+        let message = json!({"type": "document_change", "revision": self.revision, "operation": change, "seq": seq, "kind": "undo"});
+        self.send(&message).await;
+    }
+
     /// Processes what has arrived, for up to `within`.
     pub async fn pump(&mut self, within: Duration) {
         let deadline = tokio::time::Instant::now() + within;

@@ -110,6 +110,8 @@ async fn two_writers_of_one_document_can_never_both_commit_a_revision() {
                 seq: 1,
             },
             selection: None,
+            kind: Default::default(),
+            restores: None,
         }],
     };
     // Both in one group commit: only the current epoch's document advances.

@@ -12,6 +12,7 @@ pub mod instances;
 mod lifecycle;
 mod outages;
 mod service;
+mod undo;
 
 use crate::helpers::{TestApp, Tokens};
 use client::Editor;
