@@ -71,6 +71,79 @@ test("two writers type into one document at once: both screens agree and show th
   await g.page.locator(".cm-remote-label", { hasText: "Ada" }).waitFor();
   await a.page.locator(".people").getByText("Grace").waitFor();
   await a.page.screenshot({ path: path.join(shots, "editor-two-cursors.png") });
+
+  // The authors view colours each part of the text by who wrote it.
+  await a.page.getByRole("button", { name: "Authors" }).click();
+  await a.page.locator(".cm-author[data-author='Grace']").first().waitFor();
+  const byAuthor = await a.page.evaluate(() => {
+    const out = {};
+    for (const e of document.querySelectorAll(".cm-author")) {
+      // Only the text: not the name labels of the cursors drawn inside it.
+      const copy = e.cloneNode(true);
+      for (const label of copy.querySelectorAll(".cm-remote-label")) label.remove();
+      out[e.dataset.author] = (out[e.dataset.author] ?? "") + copy.textContent;
+    }
+    return out;
+  });
+  assert.equal(byAuthor.Grace, " Grace writes too 🚀!");
+  assert.equal(byAuthor.Ada, "Agenda: budget 🌸 and hiringNotes:");
+  await a.page.screenshot({ path: path.join(shots, "editor-authors.png") });
+  await a.context.close();
+  await g.context.close();
+});
+
+/** Ada writes two steps (a pause between), then Grace writes at the start: the same
+ * session on a fresh document each time it is called. Returns the pages and document. */
+async function twoStepSession(a, g, grace, title) {
+  await a.page.goto("/#/");
+  const docId = await newDocument(a.page, title);
+  await share(a.page, grace, "write");
+  await open(g.page, docId);
+  await a.page.locator(".cm-content").click();
+  await a.page.keyboard.type("Hello world", { delay: 20 });
+  await settled(a.page);
+  await a.page.waitForTimeout(1500); // a pause: the next keystrokes are a new step
+  await a.page.keyboard.type("!!", { delay: 20 });
+  await settled(a.page);
+  await g.page.waitForFunction(() => window.tandemEditor.view.state.doc.toString() === "Hello world!!");
+  await g.page.evaluate(() => window.tandemEditor.view.dispatch({ selection: { anchor: 0 } }));
+  await g.page.locator(".cm-content").focus();
+  await g.page.keyboard.type("Grace: ", { delay: 20 });
+  await settled(g.page);
+  await a.page.waitForFunction(() => window.tandemEditor.view.state.doc.toString() === "Grace: Hello world!!");
+  return docId;
+}
+
+const shows = (page, t) => page.waitForFunction((t) => window.tandemEditor.view.state.doc.toString() === t && !window.tandemEditor.client.pending, t);
+
+test("undo in the browser and undo in the service give the same text, and only take back the writer's own steps", async () => {
+  const ada = person("Ada");
+  const grace = person("Grace");
+  const a = await registered(env, ada);
+  const g = await registered(env, grace);
+
+  // The browser's own history (Ctrl+Z), its undos sent flagged.
+  await twoStepSession(a, g, grace, "Undo in the browser");
+  await a.page.locator(".cm-content").focus();
+  await a.page.keyboard.press("Control+z");
+  await shows(a.page, "Grace: Hello world");
+  const browserFirst = await text(a.page);
+  await a.page.keyboard.press("Control+z");
+  await shows(a.page, "Grace: ");
+  const browserSecond = await text(a.page);
+  await shows(g.page, "Grace: ");
+  // The service recognised them as Ada's undos: its redo puts her text back.
+  await a.page.evaluate(() => window.tandemEditor.connection.send({ type: "redo" }));
+  await shows(g.page, "Grace: Hello world");
+  await shows(a.page, "Grace: Hello world");
+
+  // The same session, undone by the service (the `undo` message).
+  await twoStepSession(a, g, grace, "Undo in the service");
+  await a.page.evaluate(() => window.tandemEditor.connection.send({ type: "undo" }));
+  await shows(a.page, browserFirst);
+  await a.page.evaluate(() => window.tandemEditor.connection.send({ type: "undo" }));
+  await shows(a.page, browserSecond);
+  await shows(g.page, browserSecond);
   await a.context.close();
   await g.context.close();
 });

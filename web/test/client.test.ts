@@ -140,6 +140,35 @@ describe("the collaboration client", () => {
     expect(ada.client.pending).toBe(false);
   });
 
+  it("flags an undo made by the editor's history, unless it is composed with other typing", () => {
+    const server = new Server();
+    const ada = new Peer("ada", server);
+    ada.connect();
+    ada.type(0, 0, "abc");
+    settle([ada]);
+    // Alone: sent as an undo.
+    ada.client.localChange(Operation.splice(3, 0, 3, ""), undefined, "undo");
+    expect(ada.outbox.at(-1)).toMatchObject({ type: "document_change", kind: "undo" });
+    // Behind it, typing and then a redo are composed into one change: an edit.
+    ada.client.localChange(Operation.splice(0, 0, 0, "x"));
+    ada.client.localChange(Operation.splice(1, 1, 0, "q"), undefined, "redo");
+    ada.flushOut();
+    ada.flushIn();
+    expect(ada.outbox.at(-1)).toMatchObject({ type: "document_change", operation: ["xq"] });
+    expect(ada.outbox.at(-1)).not.toHaveProperty("kind");
+    settle([ada]);
+    expect(server.text).toBe("xq");
+    // A redo buffered alone is sent flagged.
+    ada.client.localChange(Operation.splice(2, 0, 0, "y"));
+    ada.client.localChange(Operation.splice(3, 1, 0, "z"), undefined, "redo");
+    expect(ada.outbox.at(-1)).not.toHaveProperty("kind");
+    ada.flushOut();
+    ada.flushIn();
+    expect(ada.outbox.at(-1)).toMatchObject({ operation: [1, "z", 2], kind: "redo" });
+    settle([ada]);
+    expect(server.text).toBe("yzxq");
+  });
+
   it("lets the server's op win a tie, so both people read the same text", () => {
     const server = new Server();
     server.text = "ab";

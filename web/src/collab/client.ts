@@ -36,7 +36,11 @@ export type ClientEvent =
   | { type: "title"; title: string }
   | { type: "error"; code: string; message: string };
 
-type Inflight = { op: Operation; seq: number };
+/** An ordinary edit, or an undo/redo the editor's own history made (sent flagged, so the
+ * service records it as one and puts restored text back under its original author). */
+export type ChangeKind = "edit" | "undo" | "redo";
+
+type Inflight = { op: Operation; seq: number; kind?: ChangeKind };
 
 /** Server ops are folded into the kept server text in batches, so most ops cost O(change). */
 const FOLD_EVERY = 200;
@@ -46,6 +50,8 @@ export class CollabClient {
   revision: number | null = null;
   inflight: Inflight | null = null;
   buffer: Operation | null = null;
+  /** What the buffer is: an undo stays one only while nothing is composed with it. */
+  private bufferKind: ChangeKind = "edit";
   role: Role = "read";
   userId = "";
   sessionId = "";
@@ -93,12 +99,13 @@ export class CollabClient {
   }
 
   /** A change the user made, relative to the text they see. */
-  localChange(op: Operation, selection?: Selection): void {
+  localChange(op: Operation, selection?: Selection, kind: ChangeKind = "edit"): void {
     if (op.isNoop()) return;
     if (this.inflight === null) {
-      this.inflight = { op, seq: this.nextSeq++ };
+      this.inflight = { op, seq: this.nextSeq++, kind };
       this.sendInflight(selection);
     } else {
+      this.bufferKind = this.buffer ? "edit" : kind;
       this.buffer = this.buffer ? this.buffer.compose(op) : op;
       this.pendingSelection = selection;
     }
@@ -278,8 +285,9 @@ export class CollabClient {
 
   private flushBuffer(): void {
     if (this.inflight || !this.buffer) return;
-    this.inflight = { op: this.buffer, seq: this.nextSeq++ };
+    this.inflight = { op: this.buffer, seq: this.nextSeq++, kind: this.bufferKind };
     this.buffer = null;
+    this.bufferKind = "edit";
     this.sendInflight(this.pendingSelection);
     this.pendingSelection = undefined;
   }
@@ -347,6 +355,7 @@ export class CollabClient {
       operation: this.inflight.op.toJSON(),
       seq: this.inflight.seq,
       ...(selection ? { selection } : {}),
+      ...(this.inflight.kind && this.inflight.kind !== "edit" ? { kind: this.inflight.kind } : {}),
     });
   }
 

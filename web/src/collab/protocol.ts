@@ -47,6 +47,8 @@ export interface RemoteChange {
   user_id: string;
   session_id: string;
   selection?: Selection | null;
+  /** Present when the change undid (or redid) its author's step. */
+  kind?: "undo" | "redo";
 }
 
 export type ServerMessage =
@@ -60,11 +62,21 @@ export type ServerMessage =
   | { type: "title_changed"; title: string }
   | { type: "role_changed"; role: Role }
   | { type: "error"; code: string; message: string; seq?: number; retry_after_ms?: number }
-  | { type: "pong"; id?: string };
+  | { type: "pong"; id?: string }
+  | {
+      type: "undo_result";
+      action: "undo" | "redo";
+      result: "applied" | "nothing_to_undo" | "failed";
+      revision?: number;
+      id?: unknown;
+      code?: string;
+      message?: string;
+    };
 
 export type ClientMessage =
   | { type: "auth"; token: string; client_id: string; revision?: number }
-  | { type: "document_change"; revision: number; operation: Component[]; seq: number; selection?: Selection }
+  | { type: "document_change"; revision: number; operation: Component[]; seq: number; selection?: Selection; kind?: "undo" | "redo" }
+  | { type: "undo" | "redo"; id?: string }
   | { type: "cursor_position"; revision: number; selection: Selection | null }
   | { type: "save" }
   | { type: "ping"; id?: string };

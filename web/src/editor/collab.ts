@@ -6,6 +6,7 @@ import { Annotation, EditorState, StateEffect, StateField, Transaction } from "@
 import type { ChangeSpec, Extension, Range } from "@codemirror/state";
 import { Decoration, EditorView, ViewPlugin, WidgetType } from "@codemirror/view";
 import type { DecorationSet, ViewUpdate } from "@codemirror/view";
+import type { ChangeKind } from "../collab/client";
 import type { Operation } from "../collab/ot";
 import { PositionMap } from "../collab/positions";
 import type { Participant, Selection } from "../collab/protocol";
@@ -15,8 +16,9 @@ export const remote = Annotation.define<boolean>();
 
 /** What the binding reports to the session that owns it. */
 export interface CollabBinding {
-  /** The user changed the text: `op` in code points, `selection` after it. */
-  local(op: Operation, selection: Selection): void;
+  /** The user changed the text: `op` in code points, `selection` after it; `kind` says
+   * whether CodeMirror's history made it (undo/redo). */
+  local(op: Operation, selection: Selection, kind: ChangeKind): void;
   /** The user moved their selection (code points). */
   selection(selection: Selection): void;
 }
@@ -167,7 +169,8 @@ export function collab(getView: () => CollabView | null): Extension {
           }
           const op = changesToOp(tr.changes, cv.map);
           cv.map.update(tr.newDoc, tr.changes);
-          cv.binding.local(op, cv.selectionCp(tr.state));
+          const kind: ChangeKind = tr.isUserEvent("undo") ? "undo" : tr.isUserEvent("redo") ? "redo" : "edit";
+          cv.binding.local(op, cv.selectionCp(tr.state), kind);
         }
         if (u.selectionSet && !u.docChanged) cv.binding.selection(cv.selectionCp());
       }

@@ -12,9 +12,12 @@ export const readOnly = new Compartment();
 
 export function editorExtensions(extra: Extension[]): Extension[] {
   return [
-    // Undo stays local and only covers this writer's own changes: remote transactions are
-    // dispatched with addToHistory=false (see collab.ts).
-    history(),
+    // Undo stays local (it works offline and echoes at once) and only covers this writer's
+    // own changes: remote transactions are dispatched with addToHistory=false (see
+    // collab.ts), and CodeMirror maps its steps through them, as the service's stacks do.
+    // Its undos are sent flagged, and grouped like the service's steps (adjacent typing
+    // within a second is one step), so the service recognises them.
+    history({ newGroupDelay: 1000 }),
     drawSelection(),
     highlightActiveLine(),
     highlightSelectionMatches(),

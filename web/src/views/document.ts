@@ -12,6 +12,8 @@ import { CollabView, collab } from "../editor/collab";
 import { editorExtensions, setReadOnly } from "../editor/setup";
 import { h, mount, problemBox, toast } from "../ui/dom";
 import { actionsPanel, historyPanel, sharePanel } from "./panels";
+import { authorsView, hideAuthors, showAuthors } from "../editor/authors";
+import type { Authorship } from "../editor/authors";
 import { renderPreview } from "./preview";
 
 export interface DocumentInfo {
@@ -38,6 +40,12 @@ export function documentView(app: App, root: HTMLElement, id: string): Cleanup {
   const modeButtons = (["edit", "split", "preview"] as const).map((m) =>
     h("button", { type: "button", class: "seg", "aria-pressed": String(m === mode), onclick: () => setMode(m) }, { edit: "Write", split: "Side by side", preview: "Preview" }[m]),
   );
+  let authorsOn = false;
+  const authorsButton = h(
+    "button",
+    { type: "button", "aria-pressed": "false", title: "Colour the text by who wrote it", onclick: () => toggleAuthors() },
+    "Authors",
+  );
   let panel: string | null = null;
   const panelButtons = (["history", "share", "more"] as const).map((p) =>
     h("button", { type: "button", "aria-expanded": "false", "aria-controls": "side", onclick: () => togglePanel(p) }, { history: "History", share: "Share", more: "More" }[p]),
@@ -49,7 +57,7 @@ export function documentView(app: App, root: HTMLElement, id: string): Cleanup {
       "section",
       { class: "doc-page" },
       h("div", { class: "doc-head" }, title, h("div", { class: "doc-state" }, status, saved), people),
-      h("div", { class: "doc-tools" }, h("div", { class: "segmented", role: "group", "aria-label": "View" }, modeButtons), h("div", { class: "spacer" }), panelButtons),
+      h("div", { class: "doc-tools" }, h("div", { class: "segmented", role: "group", "aria-label": "View" }, modeButtons), h("div", { class: "spacer" }), authorsButton, panelButtons),
       banner,
       problem.el,
       layout,
@@ -66,8 +74,10 @@ export function documentView(app: App, root: HTMLElement, id: string): Cleanup {
     parent: editorEl,
     extensions: editorExtensions([
       collab(() => cv),
+      authorsView(),
       EditorView.updateListener.of((u) => {
         if (u.docChanged && mode !== "edit") schedulePreview();
+        if (u.docChanged && authorsOn) scheduleAuthors(1000);
       }),
       EditorView.domEventHandlers({
         drop: (e) => onFiles(e.dataTransfer?.files, e),
@@ -84,7 +94,7 @@ export function documentView(app: App, root: HTMLElement, id: string): Cleanup {
     notify: (e) => onEvent(e),
   });
   cv = new CollabView(view, {
-    local: (op, selection) => client.localChange(op, selection),
+    local: (op, selection, kind) => client.localChange(op, selection, kind),
     selection: (selection) => sendCursor(selection),
   });
 
@@ -242,6 +252,33 @@ export function documentView(app: App, root: HTMLElement, id: string): Cleanup {
     if (m !== "edit") renderPreview(app, previewEl, id, view.state.doc.toString());
   }
 
+  // The authors view: fetched for the revision this editor is synchronized at.
+  let authorsTimer: ReturnType<typeof setTimeout> | undefined;
+  function toggleAuthors() {
+    authorsOn = !authorsOn;
+    authorsButton.setAttribute("aria-pressed", String(authorsOn));
+    clearTimeout(authorsTimer);
+    if (authorsOn) void refreshAuthors();
+    else hideAuthors(view);
+  }
+  function scheduleAuthors(ms: number) {
+    clearTimeout(authorsTimer);
+    authorsTimer = setTimeout(() => void refreshAuthors(), ms);
+  }
+  async function refreshAuthors() {
+    const revision = client.revision;
+    if (!authorsOn || closed) return;
+    if (revision === null || client.pending) return scheduleAuthors(300);
+    try {
+      const a = await app.api.get<Authorship>(`/collab/${id}/authorship?revision=${revision}`);
+      if (!authorsOn || closed) return;
+      if (client.revision !== revision || client.pending) return scheduleAuthors(300);
+      showAuthors(view, a);
+    } catch (err) {
+      problem.show(err instanceof ApiError ? `Authorship could not be shown: ${err.human}` : String(err));
+    }
+  }
+
   function togglePanel(p: "history" | "share" | "more") {
     panel = panel === p ? null : p;
     panelButtons.forEach((b, i) => b.setAttribute("aria-expanded", String(["history", "share", "more"][i] === panel)));
@@ -308,6 +345,7 @@ export function documentView(app: App, root: HTMLElement, id: string): Cleanup {
 
   return () => {
     closed = true;
+    clearTimeout(authorsTimer);
     window.removeEventListener("beforeunload", beforeUnload);
     connection.stop();
     view.destroy();
