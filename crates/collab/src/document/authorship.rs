@@ -23,8 +23,32 @@ pub struct Run {
 
 /// A run-length list of authors. Adjacent runs of one user are always merged and no run is
 /// empty, so two lists of the same attribution compare equal.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Runs(Vec<Run>);
+///
+/// The runs are kept in chunks of at most [`CHUNK`] with their lengths, so applying an op
+/// rebuilds only the chunks it touches: the live authorship of a long, much-edited text (many
+/// thousands of runs) costs about the same per keystroke as a short one.
+#[derive(Debug, Clone, Default)]
+pub struct Runs {
+    chunks: Vec<Chunk>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Chunk {
+    /// The code points its runs cover.
+    len: usize,
+    runs: Vec<Run>,
+}
+
+/// Most runs in one chunk (a fuller one is split).
+const CHUNK: usize = 64;
+
+impl PartialEq for Runs {
+    fn eq(&self, other: &Self) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for Runs {}
 
 /// An op does not fit the attribution it is applied to.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -52,31 +76,52 @@ impl Runs {
         if len == 0 {
             return;
         }
-        match self.0.last_mut() {
-            Some(last) if last.user == user => last.len += len,
-            _ => self.0.push(Run { len, user }),
+        if let Some(last) = self.chunks.last_mut() {
+            let full = last.runs.len() >= CHUNK;
+            match last.runs.last_mut() {
+                Some(run) if run.user == user => {
+                    run.len += len;
+                    last.len += len;
+                    return;
+                }
+                _ if !full => {
+                    last.runs.push(Run { len, user });
+                    last.len += len;
+                    return;
+                }
+                _ => {}
+            }
         }
+        self.chunks.push(Chunk {
+            len,
+            runs: vec![Run { len, user }],
+        });
     }
 
     /// How many characters the list covers.
     pub fn len(&self) -> usize {
-        self.0.iter().map(|r| r.len).sum()
+        self.chunks.iter().map(|c| c.len).sum()
     }
 
     /// Whether it covers nothing.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.chunks.is_empty()
     }
 
     /// The runs, in order.
-    pub fn runs(&self) -> &[Run] {
-        &self.0
+    pub fn iter(&self) -> impl Iterator<Item = &Run> + '_ {
+        self.chunks.iter().flat_map(|c| c.runs.iter())
+    }
+
+    /// The runs, in order, as a list.
+    pub fn runs(&self) -> Vec<Run> {
+        self.iter().copied().collect()
     }
 
     /// Every user named, once, in order of first appearance.
     pub fn users(&self) -> Vec<Uuid> {
         let mut users: Vec<Uuid> = Vec::new();
-        for run in &self.0 {
+        for run in self.iter() {
             if !users.contains(&run.user) {
                 users.push(run.user);
             }
@@ -86,7 +131,7 @@ impl Runs {
 
     /// `(start, end, user)` for each run, in code points.
     pub fn spans(&self) -> impl Iterator<Item = (usize, usize, Uuid)> + '_ {
-        self.0.iter().scan(0, |start, run| {
+        self.iter().scan(0, |start, run| {
             let span = (*start, *start + run.len, run.user);
             *start += run.len;
             Some(span)
@@ -111,19 +156,118 @@ impl Runs {
                 need: inserts,
             });
         }
-        let mut out = Runs(Vec::with_capacity(self.0.len() + 2));
+        // Only the stretch between the op's leading and trailing retains changes.
+        let mut components = op.components();
+        let mut start = 0;
+        if let Some((Component::Retain(n), rest)) = components.split_first() {
+            start = *n;
+            components = rest;
+        }
+        if let Some((Component::Retain(_), rest)) = components.split_last() {
+            components = rest;
+        }
+        if components.is_empty() {
+            return Ok(Runs::new());
+        }
+        // The chunks that hold it: from the one holding `start` (or the last, for an
+        // insert at the very end) through the one holding its last deleted character.
+        let touched: usize = components
+            .iter()
+            .map(|c| match c {
+                Component::Retain(n) | Component::Delete(n) => *n,
+                Component::Insert(_) => 0,
+            })
+            .sum();
+        let end = start + touched;
+        let (first, first_at) = self.chunk_at(start);
+        let (mut last, _) = if touched == 0 {
+            (first, first_at)
+        } else {
+            self.chunk_at(end - 1)
+        };
+        // A region of few runs takes in the next chunk, so chunks stay reasonably full
+        // (else much deleting would leave many tiny ones).
+        let held: usize = self
+            .chunks
+            .get(first..=last)
+            .unwrap_or_default()
+            .iter()
+            .map(|c| c.runs.len())
+            .sum();
+        if held < CHUNK / 2 && last + 1 < self.chunks.len() {
+            last += 1;
+        }
+        let region: Vec<Run> = self
+            .chunks
+            .get(first..=last)
+            .unwrap_or_default()
+            .iter()
+            .flat_map(|c| c.runs.iter().copied())
+            .collect();
+        let new_runs: Vec<Run> = inserted.runs();
+        let mut out = Runs::new();
         let mut deleted = Runs::new();
-        let mut text = Cursor::new(&self.0);
-        let mut new = Cursor::new(&inserted.0);
-        for component in op.components() {
+        let mut text = Cursor::new(&region);
+        let mut new = Cursor::new(&new_runs);
+        text.take(start - first_at, &mut out);
+        for component in components {
             match component {
                 Component::Retain(n) => text.take(*n, &mut out),
                 Component::Delete(n) => text.take(*n, &mut deleted),
                 Component::Insert(s) => new.take(s.chars().count(), &mut out),
             }
         }
-        *self = out;
+        text.take(usize::MAX, &mut out);
+        let replaced = if self.chunks.is_empty() {
+            0..0
+        } else {
+            first..last + 1
+        };
+        let count = out.chunks.len();
+        self.chunks.splice(replaced, out.chunks);
+        // Stretches of one author that now meet across the new chunks' edges are one run.
+        self.merge_at(first + count);
+        if first > 0 {
+            self.merge_at(first);
+        }
         Ok(deleted)
+    }
+
+    /// The chunk holding code point `at` (the last chunk if `at` is the end) and where it
+    /// starts.
+    fn chunk_at(&self, at: usize) -> (usize, usize) {
+        let mut start = 0;
+        for (i, chunk) in self.chunks.iter().enumerate() {
+            if at < start + chunk.len || i + 1 == self.chunks.len() {
+                return (i, start);
+            }
+            start += chunk.len;
+        }
+        (0, 0)
+    }
+
+    /// Joins the runs on either side of the edge before chunk `i` if they are one user's,
+    /// and drops chunks left empty.
+    fn merge_at(&mut self, i: usize) {
+        if i == 0 || i >= self.chunks.len() {
+            return;
+        }
+        let (left, right) = self.chunks.split_at_mut(i);
+        let (Some(l), Some(r)) = (left.last_mut(), right.first_mut()) else {
+            return;
+        };
+        if let (Some(a), Some(b)) = (l.runs.last_mut(), r.runs.first())
+            && a.user == b.user
+        {
+            a.len += b.len;
+            l.len += b.len;
+            r.len -= b.len;
+            r.runs.remove(0);
+        }
+        if r.runs.is_empty() {
+            self.chunks.remove(i);
+            self.merge_at(i);
+        }
     }
 
     /// The authors of the characters `compose(first, second)` inserts, given the authors of
@@ -138,7 +282,7 @@ impl Runs {
         text.apply(first, first_inserted)?;
         text.apply(second, second_inserted)?;
         let mut inserted = Runs::new();
-        for run in text.0.into_iter().filter(|r| r.user != before) {
+        for run in text.iter().filter(|r| r.user != before) {
             inserted.push(run.len, run.user);
         }
         Ok(inserted)
@@ -197,8 +341,8 @@ impl Serialize for Runs {
     /// As `[[length, "user id"], …]`.
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeSeq;
-        let mut seq = serializer.serialize_seq(Some(self.0.len()))?;
-        for run in &self.0 {
+        let mut seq = serializer.serialize_seq(None)?;
+        for run in self.iter() {
             seq.serialize_element(&(run.len, run.user))?;
         }
         seq.end()
@@ -272,6 +416,55 @@ mod tests {
         let mut insert = Operation::new();
         insert.retain(3).insert("ab");
         assert!(text.apply(&insert, &Runs::uniform(1, user(1))).is_err());
+    }
+
+    /// Long random sessions keep the chunked list exact: it matches a per-character model,
+    /// no two neighbouring runs share an author, and chunks stay bounded and non-empty.
+    #[test]
+    fn chunked_runs_stay_exact_through_long_random_sessions() {
+        use rand::{Rng, SeedableRng};
+        for seed in 0..8 {
+            let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+            let mut len = 200;
+            let mut authors = Runs::uniform(len, user(9));
+            let mut slow: Vec<Uuid> = vec![user(9); len];
+            let mut most_chunks = 0;
+            for step in 0..3_000 {
+                let who = user(rng.random_range(0..4));
+                let at = rng.random_range(0..=len);
+                let deleted =
+                    rng.random_range(0..=(len - at).min(if step % 50 == 0 { 40 } else { 3 }));
+                let inserted = rng.random_range(0..5);
+                let op = Operation::splice(len, at, deleted, &"x".repeat(inserted)).unwrap();
+                let gone = authors.apply(&op, &Runs::uniform(inserted, who)).unwrap();
+                let removed: Vec<Uuid> = slow
+                    .splice(at..at + deleted, std::iter::repeat_n(who, inserted))
+                    .collect();
+                let expanded: Vec<Uuid> = gone
+                    .iter()
+                    .flat_map(|r| std::iter::repeat_n(r.user, r.len))
+                    .collect();
+                assert_eq!(expanded, removed, "seed {seed} step {step}");
+                len = len - deleted + inserted;
+                let runs = authors.runs();
+                let expanded: Vec<Uuid> = runs
+                    .iter()
+                    .flat_map(|r| std::iter::repeat_n(r.user, r.len))
+                    .collect();
+                assert_eq!(expanded, slow, "seed {seed} step {step}");
+                assert!(
+                    runs.windows(2).all(|w| w[0].user != w[1].user),
+                    "seed {seed} step {step}"
+                );
+                assert!(runs.iter().all(|r| r.len > 0));
+                most_chunks = most_chunks.max(authors.chunks.len());
+                for chunk in &authors.chunks {
+                    assert!(!chunk.runs.is_empty() && chunk.runs.len() <= CHUNK);
+                    assert_eq!(chunk.len, chunk.runs.iter().map(|r| r.len).sum::<usize>());
+                }
+            }
+            assert!(most_chunks > 4, "the test exercises several chunks");
+        }
     }
 
     #[test]
