@@ -11,7 +11,8 @@
 # Redis on 127.0.0.1:6379. It drops and recreates the database `tandem_bench_collab` and
 # uses the Redis prefix `benchcollab:`. Knobs (environment): DURATION (20, seconds measured
 # per run), OUT (target/bench-collab), NO_BUILD=1, PROFILE=1 (perf record the server
-# during S4, into $OUT/s4.perf.txt).
+# during S4, into $OUT/s4.perf.txt), TANDEM_BIN (the server binary, default
+# target/release/tandem: point it at a saved build to compare two commits).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,6 +20,7 @@ HOST=127.0.0.1 # never anything else: this is a load generator
 PORTS=(18090 18091)
 DURATION=${DURATION:-20}
 OUT=${OUT:-target/bench-collab}
+TANDEM_BIN=${TANDEM_BIN:-./target/release/tandem}
 DB=tandem_bench_collab
 PREFIX=benchcollab:
 mkdir -p "$OUT"
@@ -79,7 +81,7 @@ start_servers() {
       TANDEM_COLLAB__MAX_WRITERS=100000 \
       TANDEM_COLLAB__CHANGES_PER_SECOND=1000 \
       TANDEM_COLLAB__CHANGES_BURST=1000 \
-      ./target/release/tandem serve >"$OUT/server$i.log" 2>&1 &
+      "$TANDEM_BIN" serve >"$OUT/server$i.log" 2>&1 &
     PIDS+=($!)
     if ((i == 0)); then
       for _ in $(seq 100); do curl -sf "http://$HOST:${PORTS[0]}/health/ready" >/dev/null && break; sleep 0.2; done
@@ -118,7 +120,7 @@ s3() { DURATION=5 run S3 1 --clients 10000 --docs 1000 --rate 0 --connect 40 --w
 s4() {
   if [[ ${PROFILE:-} ]]; then
     # The server starts inside `run`: find it once it is up and the load is on.
-    ( sleep 45; pid=$(pgrep -f -n "target/release/tandem serve") &&
+    ( sleep 45; pid=$(pgrep -f -n "tandem serve") &&
       perf record -e cpu-clock -F 499 -g -p "$pid" -o "$OUT/s4.perf" -- sleep 10 >/dev/null 2>&1 || true ) &
   fi
   run S4 1 --clients 10000 --docs 1000 --rate 1 --connect 40

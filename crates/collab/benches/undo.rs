@@ -5,6 +5,9 @@
 //!   brought up to date N ops ago), then finding the step. Target: under 10 ms at 10,000.
 //! - `authorship`: replaying a real editing trace with and without keeping the run-length
 //!   authorship in step (authors alternating every 50 keystrokes), for the cost per op.
+//! - `rebuild`: an editor's first undo after it (re)connects: its stacks rebuilt by
+//!   replaying 2,000 or 10,000 ops of the log (text, authors, inverses and every stack
+//!   step), one in ten by the editor.
 
 use chrono::{DateTime, Duration, Utc};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
@@ -12,7 +15,7 @@ use flate2::read::GzDecoder;
 use serde_json::Value;
 use std::hint::black_box;
 use tandem_collab::document::authorship::{Runs, inserted_len};
-use tandem_collab::document::core::Author;
+use tandem_collab::document::core::{Author, Entry, rebuild_stacks};
 use tandem_collab::document::undo::{Action, Inverse, Kind, Record, Stacks};
 use tandem_ot::{Document, Operation};
 use uuid::Uuid;
@@ -157,5 +160,62 @@ fn authorship(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, undo_through, authorship);
+fn rebuild(c: &mut Criterion) {
+    let (alice, bob) = (author(1), author(2));
+    let start = "x".repeat(2_000);
+    let mut len = start.chars().count();
+    let t0 = DateTime::from_timestamp(1_000_000, 0).unwrap();
+    let entries: Vec<Entry> = (0..10_000u64)
+        .map(|i| {
+            let n = i as usize;
+            // Alice types a word every 10th op, Bob types and deletes all over.
+            let (who, op) = if n % 10 == 0 {
+                (
+                    alice,
+                    Operation::splice(len, (n * 37) % len, 0, "word").unwrap(),
+                )
+            } else if n % 3 == 2 {
+                (
+                    bob,
+                    Operation::splice(len, (n * 7919) % (len - 1), 1, "").unwrap(),
+                )
+            } else {
+                (
+                    bob,
+                    Operation::splice(len, (n * 7919) % len, 0, "b").unwrap(),
+                )
+            };
+            len = op.target_len();
+            Entry {
+                revision: i + 1,
+                op,
+                author: who,
+                selection: None,
+                committed_at: t0 + Duration::seconds(2 * i as i64),
+                kind: Kind::Edit,
+                restores: None,
+            }
+        })
+        .collect();
+    let mut group = c.benchmark_group("rebuild");
+    group.sample_size(10);
+    for ops in [2_000, 10_000] {
+        group.bench_function(format!("{ops}_ops/depth100"), |b| {
+            b.iter(|| {
+                let authors = Runs::uniform(2_000, Uuid::nil());
+                let stacks = rebuild_stacks(
+                    (alice.user_id, alice.client_id),
+                    (0, &start, authors),
+                    &entries[..ops],
+                    100,
+                )
+                .unwrap();
+                black_box(stacks.depths())
+            });
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, undo_through, authorship, rebuild);
 criterion_main!(benches);

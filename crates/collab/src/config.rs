@@ -99,7 +99,7 @@ impl Default for CollabConfig {
             retention_interval_secs: 300,
             undo_depth: 100,
             undo_max_age_secs: 24 * 3600,
-            undo_history_ops: 10_000,
+            undo_history_ops: 2_000,
         }
     }
 }
