@@ -1,5 +1,6 @@
 //! Turning uploaded files into Markdown: `.md` and `.txt` as they are, `.html` converted
-//! (scripts and styles dropped), `.docx` converted from its WordprocessingML.
+//! (scripts and styles dropped), `.docx` converted from its WordprocessingML (headings,
+//! emphasis, code, links, bulleted and numbered lists with their nesting, tables).
 //!
 //! Every converter here reads untrusted bytes, so each bounds what it reads: nesting depth
 //! ([`crate::nesting`]) and decompressed size. Callers run them through
@@ -9,6 +10,16 @@ mod docx;
 mod html;
 
 pub use html::title as html_title;
+
+/// The title a converted file names for itself: a DOCX's title property or first heading,
+/// an HTML file's `<title>`.
+pub fn title(kind: Kind, bytes: &[u8], markdown: &str) -> Option<String> {
+    match kind {
+        Kind::Html => html_title(bytes),
+        Kind::Docx => docx::title(bytes, markdown),
+        Kind::Markdown | Kind::Text => None,
+    }
+}
 
 /// A file that cannot be imported, and why.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]

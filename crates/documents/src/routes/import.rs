@@ -3,7 +3,7 @@ use super::create::{created, insert};
 use super::upload;
 use crate::domain::{Content, Title};
 use crate::error::Result;
-use crate::import::{self, ImportError, Kind};
+use crate::import::{self, ImportError};
 use crate::state::AppState;
 use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
@@ -13,8 +13,9 @@ use tandem_platform::{FieldError, Problem};
 /// Create a document from an uploaded `.md`, `.txt`, `.html` or `.docx` file.
 ///
 /// Send `multipart/form-data` with the file in a part named `file` and, optionally, a
-/// `title` part (default: the HTML `<title>`, else the file name). HTML and DOCX are
-/// converted to Markdown; scripts and styles are dropped.
+/// `title` part (default: the HTML `<title>`, the DOCX's title property or first heading,
+/// else the file name). HTML and DOCX are converted to Markdown (headings, emphasis, code,
+/// links, nested lists, tables); scripts and styles are dropped.
 #[utoipa::path(
     post, path = "/documents/import", tag = "documents",
     security(("bearer" = [])),
@@ -41,9 +42,14 @@ pub(crate) async fn import(
         max_expanded_bytes: state.config.max_content_bytes,
     };
     // Conversion parses untrusted documents: a bounded converter thread, not a worker.
-    let markdown = state
+    let (markdown, named) = state
         .converter
-        .run(move || import::to_markdown(kind, &bytes, limits))
+        .run(move || {
+            import::to_markdown(kind, &bytes, limits).map(|md| {
+                let title = import::title(kind, &bytes, &md);
+                (md, title)
+            })
+        })
         .await?
         .map_err(problem)?;
 
@@ -52,15 +58,12 @@ pub(crate) async fn import(
         .iter()
         .find(|(name, _)| name == "title")
         .map(|(_, v)| v.clone());
-    let from_html = (kind == Kind::Html)
-        .then(|| import::html_title(&file.bytes))
-        .flatten();
     let from_name = crate::files::sanitize_filename(&filename)
         .rsplit_once('.')
         .map(|(stem, _)| stem.to_owned())
         .filter(|stem| !stem.is_empty());
     let raw_title = requested
-        .or(from_html)
+        .or(named)
         .or(from_name)
         .unwrap_or_else(|| "Imported document".into());
     let title = Title::parse(&raw_title).map_err(|m| Problem::invalid_field("title", m))?;

@@ -148,3 +148,24 @@ async fn unsupported_and_corrupt_files_say_what_is_wrong() {
         .unwrap();
     assert_eq!(count, 0, "nothing created");
 }
+
+#[tokio::test]
+async fn a_docx_from_another_program_keeps_its_lists_table_and_link_and_names_itself() {
+    let app = TestApp::spawn().await;
+    let ada = app.signed_up("ada").await;
+    let bytes = include_bytes!("../../../../documents/tests/fixtures/python-docx.docx").to_vec();
+    let response = import(&app, &ada.access, "upload.docx", bytes, None).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let doc: Value = response.json().await.unwrap();
+    // The title property, not the file name.
+    assert_eq!(doc["title"], "Made by python-docx");
+    let content = doc["content"].as_str().unwrap();
+    for part in [
+        "- first bullet\n  - nested bullet\n- second bullet\n",
+        "1. numbered item\n",
+        "| a | b |\n| --- | --- |\n| 1 | two<br>lines |\n",
+        "[the docs](https://example.com/docs)",
+    ] {
+        assert!(content.contains(part), "{part:?} in {content}");
+    }
+}
