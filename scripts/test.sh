@@ -11,8 +11,9 @@ ensure_node
 ensure_chromium
 ensure_postgres
 ensure_redis
-# The export tests read PDFs back with pdftotext.
+# The export tests read PDFs back with pdftotext, and DOCX with pandoc (an independent reader).
 command -v pdftotext >/dev/null || apt_install poppler-utils
+command -v pandoc >/dev/null || apt_install pandoc
 export TEST_DATABASE_URL=${TEST_DATABASE_URL:-$PG_URL}
 
 # Each API test creates its own database and drops it when done. Clear those a crashed

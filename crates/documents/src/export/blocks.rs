@@ -1,6 +1,6 @@
 //! Markdown parsed into a small block model that the DOCX and PDF writers share:
-//! paragraphs of styled runs. What it does not model (tables, images, footnotes) is kept
-//! as plain text, so no content is lost, only formatting. Nesting beyond
+//! paragraphs of styled runs, and table rows. What it does not model (images, footnotes)
+//! is kept as plain text, so no content is lost, only formatting. Nesting beyond
 //! [`crate::nesting::MAX_MARKDOWN_DEPTH`] is flattened the same way.
 
 use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
@@ -23,7 +23,16 @@ pub enum Kind {
     Code,
     /// A block quote.
     Quote,
+    /// A table row (consecutive rows are one table): its cells' runs, each cell ended by
+    /// a [`CELL_END`] run.
+    Row {
+        /// The header row.
+        header: bool,
+    },
 }
+
+/// The text of the run that ends each cell of a [`Kind::Row`].
+pub const CELL_END: &str = "\t";
 
 /// A run of text with one style.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -54,6 +63,22 @@ impl Block {
     pub fn text(&self) -> String {
         self.runs.iter().map(|r| r.text.as_str()).collect()
     }
+
+    /// A row's cells, each its runs.
+    pub fn cells(&self) -> Vec<&[Run]> {
+        let mut cells = Vec::new();
+        let mut start = 0;
+        for (i, run) in self.runs.iter().enumerate() {
+            if run.text == CELL_END {
+                cells.push(&self.runs[start..i]);
+                start = i + 1;
+            }
+        }
+        if start < self.runs.len() {
+            cells.push(&self.runs[start..]);
+        }
+        cells
+    }
 }
 
 #[derive(Default)]
@@ -83,7 +108,7 @@ impl Builder {
         if let Some(block) = self
             .current
             .take()
-            .filter(|b| !b.runs.is_empty() || matches!(b.kind, Kind::Code))
+            .filter(|b| !b.runs.is_empty() || matches!(b.kind, Kind::Code | Kind::Row { .. }))
         {
             self.blocks.push(block);
         }
@@ -200,7 +225,18 @@ pub fn parse(markdown: &str) -> Vec<Block> {
                 b.push(&format!("[image: {dest_url}] "), false)
             }
             Event::End(TagEnd::Paragraph | TagEnd::Heading(_) | TagEnd::Item) => b.close(),
-            Event::End(TagEnd::TableCell) => b.push("\t", false),
+            Event::Start(Tag::Table(_)) => b.close(),
+            Event::Start(Tag::TableHead) => b.open(Kind::Row { header: true }),
+            Event::Start(Tag::TableRow) => b.open(Kind::Row { header: false }),
+            Event::End(TagEnd::TableCell) => {
+                let run = Run {
+                    text: CELL_END.into(),
+                    ..Run::default()
+                };
+                if let Some(block) = b.current.as_mut() {
+                    block.runs.push(run);
+                }
+            }
             Event::End(TagEnd::TableRow | TagEnd::TableHead) => b.close(),
             Event::Text(text) if b.in_code => b.code_text(&text),
             Event::Text(text) => b.push(&text, false),

@@ -35,7 +35,7 @@ fn run_xml(run: &Run) -> String {
         props.push_str("<w:i/>");
     }
     if run.code {
-        props.push_str("<w:rStyle w:val=\"CodeChar\"/>");
+        props.push_str("<w:rStyle w:val=\"VerbatimChar\"/>");
     }
     if run.link.is_some() {
         props.push_str("<w:rStyle w:val=\"Hyperlink\"/>");
@@ -56,22 +56,29 @@ fn run_xml(run: &Run) -> String {
 }
 
 fn paragraph(block: &Block, links: &mut Vec<String>) -> String {
-    let props = match block.kind {
+    paragraph_of(block.kind, &block.runs, links)
+}
+
+/// One `w:p` of `runs`, styled as a block of `kind`.
+fn paragraph_of(kind: Kind, runs: &[Run], links: &mut Vec<String>) -> String {
+    let props = match kind {
         Kind::Paragraph => String::new(),
         Kind::Heading(level) => format!("<w:pStyle w:val=\"Heading{level}\"/>"),
-        Kind::Code => "<w:pStyle w:val=\"Code\"/>".into(),
+        Kind::Code => "<w:pStyle w:val=\"SourceCode\"/>".into(),
         Kind::Quote => "<w:pStyle w:val=\"Quote\"/>".into(),
         Kind::Item { depth, number } => format!(
             "<w:pStyle w:val=\"ListParagraph\"/><w:numPr><w:ilvl w:val=\"{}\"/><w:numId w:val=\"{}\"/></w:numPr>",
             depth.min(8),
             if number.is_some() { NUMBERS } else { BULLETS }
         ),
+        Kind::Row { header: false } => "<w:pStyle w:val=\"TableText\"/>".into(),
+        Kind::Row { header: true } => "<w:pStyle w:val=\"TableHeading\"/>".into(),
     };
     let mut out = String::from("<w:p>");
     if !props.is_empty() {
         out.push_str(&format!("<w:pPr>{props}</w:pPr>"));
     }
-    for run in &block.runs {
+    for run in runs {
         match &run.link {
             Some(url) => {
                 links.push(url.clone());
@@ -98,8 +105,21 @@ fn document_xml(title: &str, blocks: &[Block], links: &mut Vec<String>) -> Strin
         }],
     };
     body.push_str(&paragraph(&title_block, links).replace("Heading0", "Title"));
-    for block in blocks {
-        body.push_str(&paragraph(block, links));
+    let mut rest = blocks;
+    while let Some(block) = rest.first() {
+        if let Kind::Row { .. } = block.kind {
+            let rows = rest
+                .iter()
+                .take_while(|b| matches!(b.kind, Kind::Row { .. }))
+                .count();
+            body.push_str(&table(&rest[..rows], links));
+            // Word joins two tables with nothing between them into one.
+            body.push_str("<w:p/>");
+            rest = &rest[rows..];
+        } else {
+            body.push_str(&paragraph(block, links));
+            rest = &rest[1..];
+        }
     }
     format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n\
@@ -109,6 +129,51 @@ fn document_xml(title: &str, blocks: &[Block], links: &mut Vec<String>) -> Strin
          <w:pgMar w:top=\"1134\" w:right=\"1134\" w:bottom=\"1134\" w:left=\"1134\" w:header=\"709\" w:footer=\"709\" w:gutter=\"0\"/>\
          </w:sectPr></w:body></w:document>"
     )
+}
+
+/// A `w:tbl` of consecutive row blocks: a grid with borders, the header row repeated on
+/// each page and in bold (its paragraph style), every row as wide as the widest (Word needs a `w:p` in each cell).
+fn table(rows: &[Block], links: &mut Vec<String>) -> String {
+    let columns = rows
+        .iter()
+        .map(|r| r.cells().len())
+        .max()
+        .unwrap_or(1)
+        .max(1);
+    let border = |side: &str| {
+        format!("<w:{side} w:val=\"single\" w:sz=\"4\" w:space=\"0\" w:color=\"999999\"/>")
+    };
+    let borders: String = ["top", "left", "bottom", "right", "insideH", "insideV"]
+        .iter()
+        .map(|side| border(side))
+        .collect();
+    let mut out = format!(
+        "<w:tbl><w:tblPr><w:tblStyle w:val=\"Table\"/><w:tblW w:w=\"5000\" w:type=\"pct\"/>\
+         <w:tblBorders>{borders}</w:tblBorders><w:tblLayout w:type=\"autofit\"/></w:tblPr><w:tblGrid>"
+    );
+    for _ in 0..columns {
+        out.push_str(&format!("<w:gridCol w:w=\"{}\"/>", 9638 / columns));
+    }
+    out.push_str("</w:tblGrid>");
+    for row in rows {
+        let header = matches!(row.kind, Kind::Row { header: true });
+        out.push_str("<w:tr>");
+        if header {
+            out.push_str("<w:trPr><w:tblHeader/></w:trPr>");
+        }
+        let cells = row.cells();
+        for i in 0..columns {
+            let runs: &[Run] = cells.get(i).copied().unwrap_or_default();
+            out.push_str(&format!(
+                "<w:tc><w:tcPr><w:tcW w:w=\"{}\" w:type=\"dxa\"/></w:tcPr>{}</w:tc>",
+                9638 / columns,
+                paragraph_of(row.kind, runs, links)
+            ));
+        }
+        out.push_str("</w:tr>");
+    }
+    out.push_str("</w:tbl>");
+    out
 }
 
 fn relationships(links: &[String]) -> String {
@@ -151,10 +216,13 @@ fn styles() -> String {
          <w:sz w:val=\"22\"/></w:rPr></w:rPrDefault><w:pPrDefault><w:pPr><w:spacing w:after=\"120\"/></w:pPr></w:pPrDefault></w:docDefaults>\
          <w:style w:type=\"paragraph\" w:default=\"1\" w:styleId=\"Normal\"><w:name w:val=\"Normal\"/></w:style>\
          <w:style w:type=\"paragraph\" w:styleId=\"Title\"><w:name w:val=\"Title\"/><w:basedOn w:val=\"Normal\"/><w:pPr><w:spacing w:after=\"240\"/></w:pPr><w:rPr><w:b/><w:sz w:val=\"48\"/></w:rPr></w:style>\
-         <w:style w:type=\"paragraph\" w:styleId=\"Code\"><w:name w:val=\"Code\"/><w:basedOn w:val=\"Normal\"/><w:pPr><w:spacing w:after=\"0\"/><w:shd w:val=\"clear\" w:color=\"auto\" w:fill=\"F2F2F2\"/></w:pPr><w:rPr><w:rFonts w:ascii=\"Courier New\" w:hAnsi=\"Courier New\" w:cs=\"Courier New\"/><w:sz w:val=\"20\"/></w:rPr></w:style>\
+         <w:style w:type=\"paragraph\" w:styleId=\"SourceCode\"><w:name w:val=\"Source Code\"/><w:basedOn w:val=\"Normal\"/><w:pPr><w:spacing w:after=\"0\"/><w:shd w:val=\"clear\" w:color=\"auto\" w:fill=\"F2F2F2\"/></w:pPr><w:rPr><w:rFonts w:ascii=\"Courier New\" w:hAnsi=\"Courier New\" w:cs=\"Courier New\"/><w:sz w:val=\"20\"/></w:rPr></w:style>\
          <w:style w:type=\"paragraph\" w:styleId=\"Quote\"><w:name w:val=\"Quote\"/><w:basedOn w:val=\"Normal\"/><w:pPr><w:ind w:left=\"567\"/></w:pPr><w:rPr><w:i/><w:color w:val=\"555555\"/></w:rPr></w:style>\
          <w:style w:type=\"paragraph\" w:styleId=\"ListParagraph\"><w:name w:val=\"List Paragraph\"/><w:basedOn w:val=\"Normal\"/><w:pPr><w:spacing w:after=\"40\"/></w:pPr></w:style>\
-         <w:style w:type=\"character\" w:styleId=\"CodeChar\"><w:name w:val=\"Code Char\"/><w:rPr><w:rFonts w:ascii=\"Courier New\" w:hAnsi=\"Courier New\" w:cs=\"Courier New\"/></w:rPr></w:style>\
+         <w:style w:type=\"paragraph\" w:styleId=\"TableText\"><w:name w:val=\"Table Text\"/><w:basedOn w:val=\"Normal\"/><w:pPr><w:spacing w:before=\"40\" w:after=\"40\"/></w:pPr></w:style>\
+         <w:style w:type=\"paragraph\" w:styleId=\"TableHeading\"><w:name w:val=\"Table Heading\"/><w:basedOn w:val=\"TableText\"/><w:rPr><w:b/></w:rPr></w:style>\
+         <w:style w:type=\"table\" w:styleId=\"Table\"><w:name w:val=\"Table\"/><w:tblPr><w:tblCellMar><w:left w:w=\"85\" w:type=\"dxa\"/><w:right w:w=\"85\" w:type=\"dxa\"/></w:tblCellMar></w:tblPr></w:style>\
+         <w:style w:type=\"character\" w:styleId=\"VerbatimChar\"><w:name w:val=\"Verbatim Char\"/><w:rPr><w:rFonts w:ascii=\"Courier New\" w:hAnsi=\"Courier New\" w:cs=\"Courier New\"/></w:rPr></w:style>\
          <w:style w:type=\"character\" w:styleId=\"Hyperlink\"><w:name w:val=\"Hyperlink\"/><w:rPr><w:color w:val=\"0563C1\"/><w:u w:val=\"single\"/></w:rPr></w:style>",
     );
     for (level, size) in [(1, 36), (2, 30), (3, 26), (4, 24), (5, 22), (6, 22)] {
@@ -226,4 +294,45 @@ pub fn render(title: &str, blocks: &[Block]) -> anyhow::Result<Vec<u8>> {
         zip.write_all(contents.as_bytes())?;
     }
     Ok(zip.finish()?.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    /// The export read back by an independent reader: pandoc (installed by
+    /// scripts/test.sh) must see the same tables, nested lists, code and links.
+    #[test]
+    fn pandoc_reads_back_tables_nested_lists_code_and_links() {
+        let markdown = "Intro with `code` and a [link](https://example.com/a).\n\n\
+                        - one\n  - one and a half\n- two\n\n1. first\n2. second\n\n\
+                        | key | value |\n| --- | --- |\n| α | 1 |\n| 日本 | **2** |\n\n\
+                        ```\nlet x = 1;\n```\n";
+        let bytes = super::render("Doc", &crate::export::blocks::parse(markdown)).unwrap();
+        let dir = std::env::temp_dir().join(format!("tandem-docx-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("export.docx");
+        std::fs::write(&file, bytes).unwrap();
+        let output = std::process::Command::new("pandoc")
+            .args(["-f", "docx", "-t", "gfm"])
+            .arg(&file)
+            .output()
+            .expect("pandoc is installed (scripts/test.sh installs it)");
+        std::fs::remove_dir_all(&dir).ok();
+        assert!(output.status.success(), "{output:?}");
+        let gfm = String::from_utf8(output.stdout).unwrap();
+        let squeeze = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+        let read = squeeze(&gfm);
+        for part in [
+            "| key | value |",
+            "| α | 1 |",
+            "| 日本 | **2** |",
+            "- one - one and a half",
+            "- two",
+            "1. first 2. second",
+            "`code`",
+            "[link](https://example.com/a)",
+            "let x = 1;",
+        ] {
+            assert!(read.contains(part), "{part:?} in:\n{gfm}");
+        }
+    }
 }

@@ -203,6 +203,12 @@ fn style(kind: Kind) -> Style {
             italic: true,
             ..plain
         },
+        // Cells side by side, separated by their tab runs (no grid yet).
+        Kind::Row { header } => Style {
+            before: 2.0,
+            bold: header,
+            ..plain
+        },
     }
 }
 

@@ -10,7 +10,9 @@ pub fn render(markdown: &str) -> String {
     for block in parse(markdown) {
         let tight = matches!(
             (previous, block.kind),
-            (Some(Kind::Item { .. }), Kind::Item { .. }) | (Some(Kind::Code), Kind::Code)
+            (Some(Kind::Item { .. }), Kind::Item { .. })
+                | (Some(Kind::Code), Kind::Code)
+                | (Some(Kind::Row { .. }), Kind::Row { .. })
         );
         if previous.is_some() {
             out.push_str(if tight { "\n" } else { "\n\n" });
@@ -27,7 +29,17 @@ pub fn render(markdown: &str) -> String {
             Kind::Quote => out.push_str("> "),
             _ => {}
         }
-        out.push_str(&block.text());
+        if let Kind::Row { .. } = block.kind {
+            // A table as lines of tab-separated cells.
+            let cells: Vec<String> = block
+                .cells()
+                .iter()
+                .map(|runs| runs.iter().map(|r| r.text.as_str()).collect())
+                .collect();
+            out.push_str(&cells.join("\t"));
+        } else {
+            out.push_str(&block.text());
+        }
         previous = Some(block.kind);
     }
     out.push('\n');

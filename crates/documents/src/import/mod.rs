@@ -126,11 +126,19 @@ mod tests {
 
     #[test]
     fn a_docx_made_by_the_exporter_comes_back_as_markdown() {
-        let blocks = crate::export::blocks::parse("# Title\n\nSome **bold** text.\n\n- item\n");
+        let blocks = crate::export::blocks::parse(
+            "# Title\n\nSome **bold** and `code`.\n\n- item\n  - nested\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n```\nx\n```\n",
+        );
         let bytes = crate::export::docx::render("Doc", &blocks).unwrap();
         let md = to_markdown(Kind::Docx, &bytes, LIMITS).unwrap();
-        assert!(md.contains("# Title"), "{md}");
-        assert!(md.contains("**bold**"), "{md}");
-        assert!(md.contains("- item"), "{md}");
+        for part in [
+            "# Title",
+            "**bold** and `code`",
+            "- item\n  - nested\n",
+            "| a | b |\n| --- | --- |\n| 1 | 2 |\n",
+            "```\nx\n```",
+        ] {
+            assert!(md.contains(part), "{part:?} in {md}");
+        }
     }
 }
