@@ -169,7 +169,7 @@ fn rebuild(c: &mut Criterion) {
         .map(|i| {
             let n = i as usize;
             // Alice types a word every 10th op, Bob types and deletes all over.
-            let (who, op) = if n % 10 == 0 {
+            let (who, op) = if n.is_multiple_of(10) {
                 (
                     alice,
                     Operation::splice(len, (n * 37) % len, 0, "word").unwrap(),

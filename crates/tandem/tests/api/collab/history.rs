@@ -220,3 +220,86 @@ async fn authorship_is_kept_with_snapshots_and_outlives_the_op_window() {
         ]
     );
 }
+
+#[tokio::test]
+async fn authorship_survives_the_document_closing_and_reopening() {
+    let app = TestApp::spawn_with(|c| {
+        c.collab.save_debounce_ms = 200;
+        c.collab.idle_secs = 1;
+        c.collab.snapshot_every = 1;
+    })
+    .await;
+    let pair = shared_document(app, "").await;
+    let mut ada = pair.ada().await;
+    let mut grace = pair.grace().await;
+    ada.types(0, "Hello").await;
+    ada.settles().await;
+    converge(&mut [&mut ada, &mut grace]).await;
+    grace.types(5, " world").await;
+    grace.settles().await;
+    converge(&mut [&mut ada, &mut grace]).await;
+    ada.leaves().await;
+    grace.leaves().await;
+    // The session closes (its lease goes), and the next one loads who wrote what.
+    let lease = format!("collab:{{{}}}:lease", pair.doc);
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(15);
+    while pair.app.redis_get(&lease).await.is_some() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the session never closed"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let mut ada = pair.ada().await;
+    ada.types(11, "!").await;
+    ada.settles().await;
+    // Only the newest snapshot is left: what the reopened session held in memory.
+    let doc: uuid::Uuid = pair.doc.parse().unwrap();
+    let mut head_snapshot = false;
+    for _ in 0..100 {
+        head_snapshot = sqlx::query_scalar::<_, i64>(
+            "SELECT count(*) FROM collab.snapshots
+             WHERE document_id = $1 AND revision = 3 AND authorship IS NOT NULL",
+        )
+        .bind(doc)
+        .fetch_one(&pair.app.db)
+        .await
+        .unwrap()
+            == 1;
+        if head_snapshot {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(head_snapshot, "the reopened session wrote no snapshot");
+    for sql in [
+        "DELETE FROM collab.ops WHERE document_id = $1 AND revision <= 3",
+        "DELETE FROM collab.snapshots WHERE document_id = $1 AND revision < 3",
+    ] {
+        sqlx::query(sql)
+            .bind(doc)
+            .execute(&pair.app.db)
+            .await
+            .unwrap();
+    }
+    let authorship = get(&pair, "authorship", &pair.grace.access).await;
+    let owners: Vec<(u64, &str)> = authorship["spans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["end"].as_u64().unwrap(),
+                s["user_id"].as_str().unwrap_or("nobody"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        owners,
+        vec![
+            (5, pair.ada.user_id.as_str()),
+            (11, pair.grace.user_id.as_str()),
+            (12, pair.ada.user_id.as_str()),
+        ]
+    );
+}
