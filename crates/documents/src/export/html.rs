@@ -45,6 +45,14 @@ pub fn render(title: &str, markdown: &str) -> String {
          code {{ font-family: ui-monospace, monospace; }}\n\
          blockquote {{ border-left: 4px solid #ddd; margin-left: 0; padding-left: 1rem; color: #555; }}\n\
          table {{ border-collapse: collapse; }} td, th {{ border: 1px solid #ccc; padding: .25rem .5rem; }}\n\
+         img {{ max-width: 100%; }}\n\
+         @media print {{\n\
+         body {{ max-width: none; margin: 0; font-size: 11pt; color: #000; }}\n\
+         a {{ color: inherit; }} a[href^=\"http\"]::after {{ content: \" (\" attr(href) \")\"; font-size: 90%; }}\n\
+         pre {{ white-space: pre-wrap; word-break: break-word; }}\n\
+         h1, h2, h3, h4, h5, h6 {{ break-after: avoid; }} pre, blockquote, tr, img {{ break-inside: avoid; }}\n\
+         thead {{ display: table-header-group; }}\n\
+         }}\n\
          </style>\n</head>\n<body>\n<main>\n<h1 class=\"document-title\">{title}</h1>\n{clean}</main>\n</body>\n</html>\n",
         title = escape(title),
     )

@@ -1,8 +1,9 @@
 //! Exporting a document: Markdown, plain text, standalone HTML, DOCX and PDF.
 //!
-//! Limits (also in docs/api.md): DOCX and PDF render headings, paragraphs, bold, italic,
-//! inline code, code blocks, bullet and numbered lists, block quotes and links; tables
-//! become tab-separated lines and images a `[image: url]` note. The PDF uses the standard
+//! Limits (also in docs/export-formats.md): DOCX and PDF render headings, paragraphs, bold,
+//! italic, inline code, code blocks, bullet and numbered lists, block quotes and links; DOCX
+//! writes tables as Word tables, the PDF as tab-separated lines; images are a
+//! `[image: url]` note in both (HTML embeds the document's own). The PDF uses the standard
 //! Helvetica and Courier fonts (nothing embedded, so files stay small): Latin text
 //! including accents (Windows-1252) renders, other scripts are replaced by `?`. Use DOCX or
 //! HTML for those.
@@ -10,6 +11,7 @@
 pub mod blocks;
 pub mod docx;
 pub mod html;
+pub mod images;
 pub mod pdf;
 pub mod text;
 
@@ -55,12 +57,20 @@ impl Format {
     }
 }
 
-/// Renders `content` (Markdown) titled `title` in `format`.
-pub fn render(format: Format, title: &str, content: &str) -> anyhow::Result<Vec<u8>> {
+/// Renders `content` (Markdown) titled `title` in `format`, with the document's own images
+/// that it shows (`images`) embedded where the format can hold them.
+pub fn render(
+    format: Format,
+    title: &str,
+    content: &str,
+    images: &images::Images,
+) -> anyhow::Result<Vec<u8>> {
     Ok(match format {
         Format::Md => content.as_bytes().to_vec(),
         Format::Txt => text::render(content).into_bytes(),
-        Format::Html => html::render(title, content).into_bytes(),
+        Format::Html => images
+            .embed_in_html(&html::render(title, content))
+            .into_bytes(),
         Format::Docx => docx::render(title, &blocks::parse(content))?,
         Format::Pdf => pdf::render(title, &blocks::parse(content)),
     })

@@ -2,6 +2,7 @@ use super::Auth;
 use crate::access;
 use crate::domain::Role;
 use crate::error::Result;
+use crate::export::images::{self, Image, Images};
 use crate::export::{self, Format};
 use crate::state::AppState;
 use axum::extract::State;
@@ -57,10 +58,15 @@ pub(crate) async fn export(
     };
     let (_, document) = access::load(&state, id, auth.user(), Role::Read).await?;
     let title = document.title.clone();
+    let images = if format == Format::Html {
+        images(&state, id, &document.content).await?
+    } else {
+        Images::none()
+    };
     // Rendering a 10 MiB document is CPU work on user data: a bounded converter thread.
     let bytes = state
         .converter
-        .run(move || export::render(format, &document.title, &document.content))
+        .run(move || export::render(format, &document.title, &document.content, &images))
         .await??;
     state
         .analytics
@@ -81,4 +87,43 @@ pub(crate) async fn export(
         bytes,
     )
         .into_response())
+}
+
+/// The document's own images that its text shows, for embedding: PNG, JPEG, GIF and WebP
+/// attachments it links to, up to [`images::MAX_EMBEDDED_BYTES`] in all (the rest stay
+/// links). One that cannot be read now stays a link too.
+async fn images(state: &AppState, id: Uuid, content: &str) -> Result<Images> {
+    let mut found = Images::none();
+    let mut total = 0usize;
+    let mut rows = crate::store::attachments::list(&state.platform.db, id).await?;
+    // Oldest first, so which images fit the budget does not change as more are uploaded.
+    rows.reverse();
+    for row in rows {
+        let path = Images::path(id, row.id);
+        let linked =
+            content.contains(&format!("]({path})")) || content.contains(&format!("]({path} "));
+        let size = usize::try_from(row.size_bytes).unwrap_or(usize::MAX);
+        if !linked
+            || !Images::embeds(&row.content_type)
+            || total + size > images::MAX_EMBEDDED_BYTES
+        {
+            continue;
+        }
+        match state.storage.read(&row.object_key).await {
+            Ok(bytes) => {
+                total += bytes.len();
+                found.insert(
+                    path,
+                    Image {
+                        content_type: row.content_type,
+                        bytes,
+                    },
+                );
+            }
+            Err(error) => {
+                tracing::warn!(error = format!("{error:#}"), attachment_id = %row.id, "an image could not be read for an export; it stays a link");
+            }
+        }
+    }
+    Ok(found)
 }

@@ -3,10 +3,10 @@ use reqwest::StatusCode;
 use reqwest::multipart::{Form, Part};
 use serde_json::Value;
 
-const PNG: &[u8] =
+pub(super) const PNG: &[u8] =
     b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
 
-async fn upload(
+pub(super) async fn upload(
     app: &TestApp,
     token: &str,
     id: &str,

@@ -177,3 +177,73 @@ async fn exports_need_read_access_and_a_known_format() {
     .await;
     assert_eq!(fields(&p), ["format"]);
 }
+
+#[tokio::test]
+async fn the_html_export_embeds_the_documents_own_images_and_prints_cleanly() {
+    use super::attachments::{PNG, upload};
+    let app = TestApp::spawn().await;
+    let ada = app.signed_up("ada").await;
+    let doc = app.create_document(&ada.access, "Pictures", "start").await;
+    let id = doc["id"].as_str().unwrap().to_owned();
+    let uploaded: serde_json::Value =
+        upload(&app, &ada.access, &id, "dot.png", PNG.to_vec(), "image/png")
+            .await
+            .json()
+            .await
+            .unwrap();
+    let path = format!(
+        "/documents/{id}/attachments/{}",
+        uploaded["id"].as_str().unwrap()
+    );
+    // Someone else's image, linked from ada's text, is not hers to embed.
+    let grace = app.signed_up("grace").await;
+    let other = app.create_document(&grace.access, "Hers", "x").await;
+    let other_id = other["id"].as_str().unwrap();
+    const GIF: &[u8] = b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;";
+    let hers: serde_json::Value = upload(
+        &app,
+        &grace.access,
+        other_id,
+        "g.gif",
+        GIF.to_vec(),
+        "image/gif",
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(hers["content_type"], "image/gif");
+    let her_path = format!(
+        "/documents/{other_id}/attachments/{}",
+        hers["id"].as_str().unwrap()
+    );
+    let content = format!(
+        "A dot: ![dot]({path})\n\nA remote one: ![far](https://example.com/x.png)\n\nHers: ![g]({her_path})\n"
+    );
+    let updated = app.update_document(&ada.access, &id, 1, &content).await;
+    assert_eq!(updated.status(), StatusCode::OK);
+
+    let page = export(&app, &ada.access, &id, "html")
+        .await
+        .text()
+        .await
+        .unwrap();
+    use base64::Engine;
+    let data = base64::engine::general_purpose::STANDARD.encode(PNG);
+    assert!(
+        page.contains(&format!("src=\"data:image/png;base64,{data}\"")),
+        "{page}"
+    );
+    assert!(
+        !page.contains(&format!("src=\"{path}\"")),
+        "the link is replaced"
+    );
+    // A remote image is never fetched: it stays a link, which the page's CSP allows.
+    assert!(page.contains("src=\"https://example.com/x.png\""));
+    assert!(page.contains("@media print"));
+    assert!(
+        !page.contains("data:image/gif"),
+        "another document's image is not embedded"
+    );
+    assert!(page.contains(&format!("src=\"{her_path}\"")));
+}
