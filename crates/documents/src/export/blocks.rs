@@ -47,6 +47,11 @@ pub struct Run {
     pub code: bool,
     /// The link target, when the run is link text.
     pub link: Option<String>,
+    /// The image's URL, when the run is an image's `[image: url]` note (its alt text
+    /// follows in runs marked `alt`).
+    pub image: Option<String>,
+    /// Part of an image's alt text.
+    pub alt: bool,
 }
 
 /// A paragraph.
@@ -88,6 +93,7 @@ struct Builder {
     bold: u32,
     italic: u32,
     link: Option<String>,
+    in_image: bool,
     lists: Vec<Option<u64>>,
     quote: u32,
     in_code: bool,
@@ -132,6 +138,8 @@ impl Builder {
             italic: self.italic > 0,
             code,
             link: self.link.clone(),
+            image: None,
+            alt: self.in_image,
         };
         if let Some(block) = self.current.as_mut() {
             block.runs.push(run);
@@ -222,8 +230,13 @@ pub fn parse(markdown: &str) -> Vec<Block> {
             Event::Start(Tag::Link { dest_url, .. }) => b.link = Some(dest_url.to_string()),
             Event::End(TagEnd::Link) => b.link = None,
             Event::Start(Tag::Image { dest_url, .. }) => {
-                b.push(&format!("[image: {dest_url}] "), false)
+                b.push(&format!("[image: {dest_url}] "), false);
+                if let Some(run) = b.current.as_mut().and_then(|c| c.runs.last_mut()) {
+                    run.image = Some(dest_url.to_string());
+                }
+                b.in_image = true;
             }
+            Event::End(TagEnd::Image) => b.in_image = false,
             Event::End(TagEnd::Paragraph | TagEnd::Heading(_) | TagEnd::Item) => b.close(),
             Event::Start(Tag::Table(_)) => b.close(),
             Event::Start(Tag::TableHead) => b.open(Kind::Row { header: true }),

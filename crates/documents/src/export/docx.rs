@@ -1,7 +1,86 @@
 //! Word documents (Office Open XML), written directly: a handful of XML parts in a zip.
 
 use super::blocks::{Block, Kind, Run};
+use super::images::{Image, Images};
 use std::io::Write;
+
+/// What the document part refers to, collected as it is written: link targets and the
+/// images embedded.
+struct Package<'a> {
+    links: Vec<String>,
+    images: &'a Images,
+    media: Vec<(&'a Image, &'static str)>,
+}
+
+/// An image's pixel size, from its header (PNG, GIF, JPEG); `None` if it cannot be read,
+/// and then it stays a link.
+fn pixel_size(image: &Image) -> Option<(u32, u32)> {
+    let b = &image.bytes[..];
+    let be16 = |i: usize| {
+        b.get(i..i + 2)
+            .map(|s| u32::from(u16::from_be_bytes([s[0], s[1]])))
+    };
+    let le16 = |i: usize| {
+        b.get(i..i + 2)
+            .map(|s| u32::from(u16::from_le_bytes([s[0], s[1]])))
+    };
+    let be32 = |i: usize| {
+        b.get(i..i + 4)
+            .map(|s| u32::from_be_bytes([s[0], s[1], s[2], s[3]]))
+    };
+    let size = match image.content_type.as_str() {
+        "image/png" => (be32(16)?, be32(20)?),
+        "image/gif" => (le16(6)?, le16(8)?),
+        "image/jpeg" => {
+            // The first start-of-frame marker holds the size.
+            let mut i = 2;
+            loop {
+                let marker = *b.get(i + 1)?;
+                let len = be16(i + 2)? as usize;
+                if (0xC0..=0xCF).contains(&marker) && ![0xC4, 0xC8, 0xCC].contains(&marker) {
+                    break (be16(i + 7)?, be16(i + 5)?);
+                }
+                i += 2 + len;
+            }
+        }
+        _ => return None,
+    };
+    (size.0 > 0 && size.1 > 0).then_some(size)
+}
+
+/// The drawing of embedded image `n` (1-based) at its size, at most the text width.
+fn drawing(n: usize, (w, h): (u32, u32), alt: &str) -> String {
+    // 96 pixels to the inch, 914,400 EMU to the inch; the text is 17 cm wide.
+    const EMU_PER_PX: u64 = 9525;
+    const MAX_WIDTH: u64 = 6_120_000;
+    let (mut cx, mut cy) = (u64::from(w) * EMU_PER_PX, u64::from(h) * EMU_PER_PX);
+    if cx > MAX_WIDTH {
+        cy = cy * MAX_WIDTH / cx;
+        cx = MAX_WIDTH;
+    }
+    let alt = xml(alt);
+    format!(
+        "<w:r><w:drawing><wp:inline distT=\"0\" distB=\"0\" distL=\"0\" distR=\"0\">\
+         <wp:extent cx=\"{cx}\" cy=\"{cy}\"/><wp:docPr id=\"{n}\" name=\"Picture {n}\" descr=\"{alt}\"/>\
+         <a:graphic xmlns:a=\"http://schemas.openxmlformats.org/drawingml/2006/main\">\
+         <a:graphicData uri=\"http://schemas.openxmlformats.org/drawingml/2006/picture\">\
+         <pic:pic xmlns:pic=\"http://schemas.openxmlformats.org/drawingml/2006/picture\">\
+         <pic:nvPicPr><pic:cNvPr id=\"{n}\" name=\"image{n}\" descr=\"{alt}\"/><pic:cNvPicPr/></pic:nvPicPr>\
+         <pic:blipFill><a:blip r:embed=\"rIdImage{n}\"/><a:stretch><a:fillRect/></a:stretch></pic:blipFill>\
+         <pic:spPr><a:xfrm><a:off x=\"0\" y=\"0\"/><a:ext cx=\"{cx}\" cy=\"{cy}\"/></a:xfrm>\
+         <a:prstGeom prst=\"rect\"><a:avLst/></a:prstGeom></pic:spPr></pic:pic></a:graphicData></a:graphic>\
+         </wp:inline></w:drawing></w:r>"
+    )
+}
+
+/// The file extension of an embedded image type.
+fn extension(content_type: &str) -> &'static str {
+    match content_type {
+        "image/png" => "png",
+        "image/gif" => "gif",
+        _ => "jpeg",
+    }
+}
 
 /// Escapes text for XML, dropping characters XML 1.0 cannot hold.
 fn xml(text: &str) -> String {
@@ -55,12 +134,12 @@ fn run_xml(run: &Run) -> String {
     out
 }
 
-fn paragraph(block: &Block, links: &mut Vec<String>) -> String {
-    paragraph_of(block.kind, &block.runs, links)
+fn paragraph(block: &Block, package: &mut Package<'_>) -> String {
+    paragraph_of(block.kind, &block.runs, package)
 }
 
 /// One `w:p` of `runs`, styled as a block of `kind`.
-fn paragraph_of(kind: Kind, runs: &[Run], links: &mut Vec<String>) -> String {
+fn paragraph_of(kind: Kind, runs: &[Run], package: &mut Package<'_>) -> String {
     let props = match kind {
         Kind::Paragraph => String::new(),
         Kind::Heading(level) => format!("<w:pStyle w:val=\"Heading{level}\"/>"),
@@ -78,13 +157,32 @@ fn paragraph_of(kind: Kind, runs: &[Run], links: &mut Vec<String>) -> String {
     if !props.is_empty() {
         out.push_str(&format!("<w:pPr>{props}</w:pPr>"));
     }
-    for run in runs {
+    // An embedded image replaces its `[image: url]` note, and its alt text goes into it.
+    let mut embedded = false;
+    for (i, run) in runs.iter().enumerate() {
+        if run.alt && embedded {
+            continue;
+        }
+        embedded = false;
+        if let Some(image) = run.image.as_deref().and_then(|url| package.images.get(url))
+            && let Some(size) = pixel_size(image)
+        {
+            let alt: String = runs[i + 1..]
+                .iter()
+                .take_while(|r| r.alt)
+                .map(|r| r.text.as_str())
+                .collect();
+            package.media.push((image, extension(&image.content_type)));
+            out.push_str(&drawing(package.media.len(), size, &alt));
+            embedded = true;
+            continue;
+        }
         match &run.link {
             Some(url) => {
-                links.push(url.clone());
+                package.links.push(url.clone());
                 out.push_str(&format!(
                     "<w:hyperlink r:id=\"rIdLink{}\">{}</w:hyperlink>",
-                    links.len(),
+                    package.links.len(),
                     run_xml(run)
                 ));
             }
@@ -95,7 +193,7 @@ fn paragraph_of(kind: Kind, runs: &[Run], links: &mut Vec<String>) -> String {
     out
 }
 
-fn document_xml(title: &str, blocks: &[Block], links: &mut Vec<String>) -> String {
+fn document_xml(title: &str, blocks: &[Block], package: &mut Package<'_>) -> String {
     let mut body = String::new();
     let title_block = Block {
         kind: Kind::Heading(0),
@@ -104,7 +202,7 @@ fn document_xml(title: &str, blocks: &[Block], links: &mut Vec<String>) -> Strin
             ..Run::default()
         }],
     };
-    body.push_str(&paragraph(&title_block, links).replace("Heading0", "Title"));
+    body.push_str(&paragraph(&title_block, package).replace("Heading0", "Title"));
     let mut rest = blocks;
     while let Some(block) = rest.first() {
         if let Kind::Row { .. } = block.kind {
@@ -112,19 +210,20 @@ fn document_xml(title: &str, blocks: &[Block], links: &mut Vec<String>) -> Strin
                 .iter()
                 .take_while(|b| matches!(b.kind, Kind::Row { .. }))
                 .count();
-            body.push_str(&table(&rest[..rows], links));
+            body.push_str(&table(&rest[..rows], package));
             // Word joins two tables with nothing between them into one.
             body.push_str("<w:p/>");
             rest = &rest[rows..];
         } else {
-            body.push_str(&paragraph(block, links));
+            body.push_str(&paragraph(block, package));
             rest = &rest[1..];
         }
     }
     format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n\
          <w:document xmlns:w=\"http://schemas.openxmlformats.org/wordprocessingml/2006/main\" \
-         xmlns:r=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships\">\
+         xmlns:r=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships\" \
+         xmlns:wp=\"http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing\">\
          <w:body>{body}<w:sectPr><w:pgSz w:w=\"11906\" w:h=\"16838\"/>\
          <w:pgMar w:top=\"1134\" w:right=\"1134\" w:bottom=\"1134\" w:left=\"1134\" w:header=\"709\" w:footer=\"709\" w:gutter=\"0\"/>\
          </w:sectPr></w:body></w:document>"
@@ -133,7 +232,7 @@ fn document_xml(title: &str, blocks: &[Block], links: &mut Vec<String>) -> Strin
 
 /// A `w:tbl` of consecutive row blocks: a grid with borders, the header row repeated on
 /// each page and in bold (its paragraph style), every row as wide as the widest (Word needs a `w:p` in each cell).
-fn table(rows: &[Block], links: &mut Vec<String>) -> String {
+fn table(rows: &[Block], package: &mut Package<'_>) -> String {
     let columns = rows
         .iter()
         .map(|r| r.cells().len())
@@ -167,7 +266,7 @@ fn table(rows: &[Block], links: &mut Vec<String>) -> String {
             out.push_str(&format!(
                 "<w:tc><w:tcPr><w:tcW w:w=\"{}\" w:type=\"dxa\"/></w:tcPr>{}</w:tc>",
                 9638 / columns,
-                paragraph_of(row.kind, runs, links)
+                paragraph_of(row.kind, runs, package)
             ));
         }
         out.push_str("</w:tr>");
@@ -176,7 +275,8 @@ fn table(rows: &[Block], links: &mut Vec<String>) -> String {
     out
 }
 
-fn relationships(links: &[String]) -> String {
+fn relationships(package: &Package<'_>) -> String {
+    let links = &package.links;
     let mut rels = String::from(
         "<Relationship Id=\"rIdStyles\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles\" Target=\"styles.xml\"/>\
          <Relationship Id=\"rIdNumbering\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/numbering\" Target=\"numbering.xml\"/>",
@@ -186,6 +286,12 @@ fn relationships(links: &[String]) -> String {
             "<Relationship Id=\"rIdLink{}\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/hyperlink\" Target=\"{}\" TargetMode=\"External\"/>",
             i + 1,
             xml(url)
+        ));
+    }
+    for (i, (_, ext)) in package.media.iter().enumerate() {
+        rels.push_str(&format!(
+            "<Relationship Id=\"rIdImage{n}\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/image\" Target=\"media/image{n}.{ext}\"/>",
+            n = i + 1
         ));
     }
     format!(
@@ -198,6 +304,9 @@ const CONTENT_TYPES: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone
 <Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\">\
 <Default Extension=\"rels\" ContentType=\"application/vnd.openxmlformats-package.relationships+xml\"/>\
 <Default Extension=\"xml\" ContentType=\"application/xml\"/>\
+<Default Extension=\"png\" ContentType=\"image/png\"/>\
+<Default Extension=\"gif\" ContentType=\"image/gif\"/>\
+<Default Extension=\"jpeg\" ContentType=\"image/jpeg\"/>\
 <Override PartName=\"/word/document.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml\"/>\
 <Override PartName=\"/word/styles.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.wordprocessingml.styles+xml\"/>\
 <Override PartName=\"/word/numbering.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.wordprocessingml.numbering+xml\"/>\
@@ -273,10 +382,15 @@ fn core(title: &str) -> String {
     )
 }
 
-/// Renders blocks as a `.docx` file.
-pub fn render(title: &str, blocks: &[Block]) -> anyhow::Result<Vec<u8>> {
-    let mut links = Vec::new();
-    let document = document_xml(title, blocks, &mut links);
+/// Renders blocks as a `.docx` file, with `images` (the document's own) embedded where the
+/// text shows them.
+pub fn render(title: &str, blocks: &[Block], images: &Images) -> anyhow::Result<Vec<u8>> {
+    let mut package = Package {
+        links: Vec::new(),
+        images,
+        media: Vec::new(),
+    };
+    let document = document_xml(title, blocks, &mut package);
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     let options = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated);
@@ -287,11 +401,18 @@ pub fn render(title: &str, blocks: &[Block]) -> anyhow::Result<Vec<u8>> {
         ("word/document.xml", document),
         ("word/styles.xml", styles()),
         ("word/numbering.xml", numbering()),
-        ("word/_rels/document.xml.rels", relationships(&links)),
+        ("word/_rels/document.xml.rels", relationships(&package)),
     ];
     for (name, contents) in parts {
         zip.start_file(name, options)?;
         zip.write_all(contents.as_bytes())?;
+    }
+    // Images are compressed already.
+    let stored =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    for (i, (image, ext)) in package.media.iter().enumerate() {
+        zip.start_file(format!("word/media/image{}.{ext}", i + 1), stored)?;
+        zip.write_all(&image.bytes)?;
     }
     Ok(zip.finish()?.into_inner())
 }
@@ -306,7 +427,12 @@ mod tests {
                         - one\n  - one and a half\n- two\n\n1. first\n2. second\n\n\
                         | key | value |\n| --- | --- |\n| α | 1 |\n| 日本 | **2** |\n\n\
                         ```\nlet x = 1;\n```\n";
-        let bytes = super::render("Doc", &crate::export::blocks::parse(markdown)).unwrap();
+        let bytes = super::render(
+            "Doc",
+            &crate::export::blocks::parse(markdown),
+            &crate::export::images::Images::none(),
+        )
+        .unwrap();
         let dir = std::env::temp_dir().join(format!("tandem-docx-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let file = dir.join("export.docx");

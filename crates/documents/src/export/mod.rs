@@ -71,7 +71,7 @@ pub fn render(
         Format::Html => images
             .embed_in_html(&html::render(title, content))
             .into_bytes(),
-        Format::Docx => docx::render(title, &blocks::parse(content))?,
+        Format::Docx => docx::render(title, &blocks::parse(content), images)?,
         Format::Pdf => pdf::render(title, &blocks::parse(content)),
     })
 }

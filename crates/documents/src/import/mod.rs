@@ -129,7 +129,8 @@ mod tests {
         let blocks = crate::export::blocks::parse(
             "# Title\n\nSome **bold** and `code`.\n\n- item\n  - nested\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n```\nx\n```\n",
         );
-        let bytes = crate::export::docx::render("Doc", &blocks).unwrap();
+        let none = crate::export::images::Images::none();
+        let bytes = crate::export::docx::render("Doc", &blocks, &none).unwrap();
         let md = to_markdown(Kind::Docx, &bytes, LIMITS).unwrap();
         for part in [
             "# Title",

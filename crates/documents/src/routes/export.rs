@@ -58,7 +58,7 @@ pub(crate) async fn export(
     };
     let (_, document) = access::load(&state, id, auth.user(), Role::Read).await?;
     let title = document.title.clone();
-    let images = if format == Format::Html {
+    let images = if matches!(format, Format::Html | Format::Docx) {
         images(&state, id, &document.content).await?
     } else {
         Images::none()

@@ -179,7 +179,7 @@ async fn exports_need_read_access_and_a_known_format() {
 }
 
 #[tokio::test]
-async fn the_html_export_embeds_the_documents_own_images_and_prints_cleanly() {
+async fn html_and_docx_exports_embed_the_documents_own_images() {
     use super::attachments::{PNG, upload};
     let app = TestApp::spawn().await;
     let ada = app.signed_up("ada").await;
@@ -246,4 +246,50 @@ async fn the_html_export_embeds_the_documents_own_images_and_prints_cleanly() {
         "another document's image is not embedded"
     );
     assert!(page.contains(&format!("src=\"{her_path}\"")));
+
+    // The DOCX embeds it too, as a picture Word and pandoc show.
+    let docx = export(&app, &ada.access, &id, "docx")
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(docx.to_vec())).unwrap();
+    let mut media = Vec::new();
+    archive
+        .by_name("word/media/image1.png")
+        .unwrap()
+        .read_to_end(&mut media)
+        .unwrap();
+    assert_eq!(media, PNG);
+    assert!(
+        archive.by_name("word/media/image2.gif").is_err(),
+        "hers is not embedded"
+    );
+    let mut xml = String::new();
+    archive
+        .by_name("word/document.xml")
+        .unwrap()
+        .read_to_string(&mut xml)
+        .unwrap();
+    assert!(
+        xml.contains("r:embed=\"rIdImage1\"") && xml.contains("descr=\"dot\""),
+        "{xml}"
+    );
+    let dir = std::env::temp_dir().join(format!("tandem-export-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("pictures.docx");
+    std::fs::write(&file, &docx).unwrap();
+    let read = std::process::Command::new("pandoc")
+        .args(["-f", "docx", "-t", "gfm"])
+        .arg(&file)
+        .output()
+        .expect("pandoc is installed (scripts/test.sh installs it)");
+    std::fs::remove_dir_all(&dir).ok();
+    let gfm = String::from_utf8_lossy(&read.stdout);
+    // pandoc writes an image with a size as an <img> tag.
+    assert!(
+        gfm.contains("![dot](media/image1.png)")
+            || gfm.contains("<img src=\"media/image1.png\" alt=\"dot\""),
+        "{gfm}"
+    );
 }
