@@ -8,11 +8,27 @@ use crate::nesting::{self, MAX_HTML_DEPTH};
 /// htmd walks the tree recursively, so the tree is parsed here with a bound on its depth
 /// (a file nested deeper is refused) and handed to htmd already built.
 pub(super) fn to_markdown(source: &str) -> Result<String, ImportError> {
-    let dom = nesting::parse_html(source, MAX_HTML_DEPTH).map_err(|e| {
+    let too_deep = |e: nesting::TooDeep| {
         ImportError::TooLarge(format!(
             "the HTML is too deeply nested: {e}, and tandem imports at most {MAX_HTML_DEPTH}"
         ))
-    })?;
+    };
+    // The depth is bounded before anything walks the tree (the sanitizer too).
+    nesting::parse_html(source, MAX_HTML_DEPTH).map_err(too_deep)?;
+    // What the document keeps is what the HTML export would show: no event handlers, no
+    // `javascript:` or other script URLs, no frames, no script or style text.
+    let clean = ammonia::Builder::default()
+        .url_schemes(["http", "https", "mailto"].into_iter().collect())
+        .clean_content_tags(
+            [
+                "script", "style", "title", "noscript", "template", "textarea",
+            ]
+            .into_iter()
+            .collect(),
+        )
+        .clean(source)
+        .to_string();
+    let dom = nesting::parse_html(&clean, MAX_HTML_DEPTH).map_err(too_deep)?;
     let converter = htmd::HtmlToMarkdown::builder()
         .skip_tags(vec![
             "script", "style", "noscript", "iframe", "object", "embed", "head",

@@ -143,3 +143,69 @@ async fn a_conversion_past_its_time_limit_is_answered_with_a_422_and_the_server_
     assert_eq!(owned_count(&app, &ada.access).await, 0);
     app.assert_alive().await;
 }
+
+#[tokio::test]
+async fn html_event_handlers_and_script_urls_do_not_survive_an_import() {
+    let app = TestApp::spawn().await;
+    let ada = app.signed_up("ada").await;
+    let html = br#"<html><body><p>Keep this.</p>
+        <img src="x.png" onerror="alert(1)">
+        <div onclick="steal()">Click text</div>
+        <a href="javascript:alert(2)">a bad link</a>
+        <a href="https://example.com/ok">a good link</a>
+        <iframe src="https://evil.example/"></iframe>
+        <svg><script>alert(3)</script></svg></body></html>"#;
+    let response = import(&app, &ada.access, "hostile.html", html.to_vec(), None).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let doc: Value = response.json().await.unwrap();
+    let content = doc["content"].as_str().unwrap();
+    for gone in [
+        "onerror",
+        "onclick",
+        "alert",
+        "steal",
+        "javascript:",
+        "evil.example",
+    ] {
+        assert!(!content.contains(gone), "{gone:?} survived in {content}");
+    }
+    for kept in [
+        "Keep this.",
+        "Click text",
+        "a bad link",
+        "[a good link](https://example.com/ok)",
+    ] {
+        assert!(content.contains(kept), "{kept:?} lost from {content}");
+    }
+}
+
+#[tokio::test]
+async fn a_docx_with_an_external_image_link_imports_without_fetching_or_keeping_it() {
+    let app = TestApp::spawn().await;
+    let ada = app.signed_up("ada").await;
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default();
+    let parts: [(&str, &str); 2] = [
+        (
+            "word/document.xml",
+            r#"<w:document xmlns:w="w" xmlns:a="a" xmlns:r="r"><w:body>
+               <w:p><w:r><w:t>Before the picture.</w:t></w:r></w:p>
+               <w:p><w:r><w:drawing><a:blip r:link="rIdRemote"/></w:drawing></w:r></w:p>
+               <w:p><w:r><w:t>After it.</w:t></w:r></w:p></w:body></w:document>"#,
+        ),
+        (
+            "word/_rels/document.xml.rels",
+            r#"<Relationships><Relationship Id="rIdRemote" Type="image" Target="http://127.0.0.1:9/tracker.png" TargetMode="External"/></Relationships>"#,
+        ),
+    ];
+    for (name, xml) in parts {
+        zip.start_file(name, options).unwrap();
+        zip.write_all(xml.as_bytes()).unwrap();
+    }
+    let bytes = zip.finish().unwrap().into_inner();
+    let response = import(&app, &ada.access, "remote.docx", bytes, None).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let doc: Value = response.json().await.unwrap();
+    let content = doc["content"].as_str().unwrap();
+    assert_eq!(content, "Before the picture.\n\nAfter it.\n");
+}
