@@ -1,6 +1,7 @@
 //! Opening a document on this instance: as its writer (taking the lease and the epoch), or
 //! as a follower of the instance that holds them.
 
+use super::authorship::Runs;
 use super::core::{Core, Entry};
 use crate::hub::Hub;
 use crate::presence;
@@ -57,20 +58,21 @@ pub(super) async fn open(hub: &Hub, doc: Uuid) -> Result<Opened, Close> {
     let head = log::take_writership(db, doc, &hub.instance)
         .await
         .map_err(|e| unavailable("PostgreSQL", e))?;
-    let (text, revision) = if head.created {
+    // The text and who wrote it come from one replay of the log.
+    let (text, authors, revision) = if head.created {
         initialise(hub, doc, &content, 0, loaded.version).await?;
-        (content.clone(), 0)
+        (content.clone(), None, 0)
     } else {
-        match log::text_at(db, doc, head.revision)
+        match log::authorship_at(db, doc, head.revision)
             .await
             .map_err(|e| unavailable("PostgreSQL", e))?
         {
-            Some(text) => (text, head.revision),
+            Some((text, authors)) => (text, Some(authors), head.revision),
             // The log was forgotten (the document went through the trash): start again
             // from the Document Service's text, keeping the revision count.
             None => {
                 initialise(hub, doc, &content, head.revision, loaded.version).await?;
-                (content.clone(), head.revision)
+                (content.clone(), None, head.revision)
             }
         }
     };
@@ -87,7 +89,7 @@ pub(super) async fn open(hub: &Hub, doc: Uuid) -> Result<Opened, Close> {
             .map_err(|e| unavailable("PostgreSQL", e))?;
         (version, saved_revision) = (loaded.version, revision);
     }
-    let core = with_window(hub, doc, text, revision).await?;
+    let core = with_window(hub, doc, text, authors, revision).await?;
     let merge =
         (loaded.version != version).then_some((loaded.version, content, loaded.last_editor_id));
     Ok(Opened {
@@ -128,7 +130,7 @@ async fn open_follower(hub: &Hub, doc: Uuid, title: String) -> Result<Opened, Cl
             .await
             .map_err(|e| unavailable("PostgreSQL", e))?;
         if let Some(head) = head
-            && let Some(text) = log::text_at(db, doc, head.revision)
+            && let Some((text, authors)) = log::authorship_at(db, doc, head.revision)
                 .await
                 .map_err(|e| unavailable("PostgreSQL", e))?
         {
@@ -136,7 +138,7 @@ async fn open_follower(hub: &Hub, doc: Uuid, title: String) -> Result<Opened, Cl
                 .await
                 .map_err(|e| unavailable("PostgreSQL", e))?
                 .unwrap_or((0, head.revision));
-            let core = with_window(hub, doc, text, head.revision).await?;
+            let core = with_window(hub, doc, text, Some(authors), head.revision).await?;
             return Ok(Opened {
                 core,
                 writer: None,
@@ -154,7 +156,15 @@ async fn open_follower(hub: &Hub, doc: Uuid, title: String) -> Result<Opened, Cl
 
 /// A core at `revision`, its memory window filled from the log so that clients resuming
 /// right after a restart still get a catch-up.
-async fn with_window(hub: &Hub, doc: Uuid, text: String, revision: u64) -> Result<Core, Close> {
+/// `authors` (who wrote `text`, as the log's replay gave them) are kept in step from here on;
+/// without them the text's authors are unknown (nil).
+async fn with_window(
+    hub: &Hub,
+    doc: Uuid,
+    text: String,
+    authors: Option<Runs>,
+    revision: u64,
+) -> Result<Core, Close> {
     let capacity = hub.config.memory_window as u64;
     let mut core = Core::new(
         &text,
@@ -169,12 +179,8 @@ async fn with_window(hub: &Hub, doc: Uuid, text: String, revision: u64) -> Resul
             .map_err(|e| unavailable("PostgreSQL", e))?;
         core.seed_window(entries);
     }
-    // Who wrote what, kept in step with every op from here on. Unknown (nil) if the log
-    // cannot say: the text is what matters for opening.
-    match log::authorship_at(&hub.platform.db, doc, revision).await {
-        Ok(Some((replayed, authors))) if replayed == text => core.set_authors(authors),
-        Ok(_) => {}
-        Err(error) => tracing::warn!(%error, "reading the authorship failed; authors unknown"),
+    if let Some(authors) = authors {
+        core.set_authors(authors);
     }
     Ok(core)
 }
