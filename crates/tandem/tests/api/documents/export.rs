@@ -8,6 +8,17 @@ const SOURCE: &str = "# Grüße, café\n\nA paragraph with **bold**, *italic* an
 - first item\n- second item\n\n1. one\n2. two\n\n```\nfn main() {}\n```\n\n\
 See [the site](https://example.com/page).\n\n<script>alert('x')</script>\n";
 
+/// One part of a zip package (a DOCX), whole.
+fn part(archive: &mut zip::ZipArchive<std::io::Cursor<Vec<u8>>>, name: &str) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    archive
+        .by_name(name)
+        .unwrap_or_else(|_| panic!("{name} is in the package"))
+        .read_to_end(&mut bytes)
+        .unwrap();
+    bytes
+}
+
 async fn export(app: &TestApp, token: &str, id: &str, format: &str) -> reqwest::Response {
     app.get(
         &format!("/documents/{id}/export?format={format}"),
@@ -96,12 +107,7 @@ async fn the_docx_export_holds_the_text_with_headings_lists_and_links() {
     );
     let bytes = response.bytes().await.unwrap();
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
-    let mut xml = String::new();
-    archive
-        .by_name("word/document.xml")
-        .unwrap()
-        .read_to_string(&mut xml)
-        .unwrap();
+    let xml = String::from_utf8(part(&mut archive, "word/document.xml")).unwrap();
     for part in [
         "[Content_Types].xml",
         "word/styles.xml",
@@ -254,23 +260,12 @@ async fn html_and_docx_exports_embed_the_documents_own_images() {
         .await
         .unwrap();
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(docx.to_vec())).unwrap();
-    let mut media = Vec::new();
-    archive
-        .by_name("word/media/image1.png")
-        .unwrap()
-        .read_to_end(&mut media)
-        .unwrap();
-    assert_eq!(media, PNG);
+    assert_eq!(part(&mut archive, "word/media/image1.png"), PNG);
     assert!(
         archive.by_name("word/media/image2.gif").is_err(),
         "hers is not embedded"
     );
-    let mut xml = String::new();
-    archive
-        .by_name("word/document.xml")
-        .unwrap()
-        .read_to_string(&mut xml)
-        .unwrap();
+    let xml = String::from_utf8(part(&mut archive, "word/document.xml")).unwrap();
     assert!(
         xml.contains("r:embed=\"rIdImage1\"") && xml.contains("descr=\"dot\""),
         "{xml}"
