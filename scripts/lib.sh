@@ -100,6 +100,17 @@ web_deps() {
   fi
 }
 
+# PDF export typesets with the installed fonts: Noto covers Latin, Greek, Cyrillic,
+# Arabic, Hebrew and most other scripts (core), Chinese, Japanese and Korean (cjk), and emoji.
+ensure_fonts() {
+  local missing=()
+  [ -e /usr/share/fonts/truetype/noto/NotoSans-Regular.ttf ] || missing+=(fonts-noto-core)
+  [ -e /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] || missing+=(fonts-noto-cjk)
+  [ -e /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] || missing+=(fonts-noto-color-emoji)
+  [ -e /usr/share/fonts/truetype/noto/NotoSansMono-Regular.ttf ] || missing+=(fonts-noto-mono)
+  if [ ${#missing[@]} -gt 0 ]; then apt_install --no-install-recommends "${missing[@]}"; fi
+}
+
 # The browser tests drive Debian's Chromium (browser downloads do not work offline).
 ensure_chromium() {
   command -v chromium >/dev/null || command -v chromium-browser >/dev/null || apt_install chromium

@@ -10,6 +10,7 @@ ensure_rust
 ensure_node
 ensure_postgres
 ensure_redis
+ensure_fonts
 
 DB_NAME=${TANDEM_DB_NAME:-tandem}
 if ! psql "$PG_URL/postgres" -Atqc "SELECT 1 FROM pg_database WHERE datname = '$DB_NAME'" </dev/null | grep -q 1; then

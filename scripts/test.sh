@@ -11,6 +11,7 @@ ensure_node
 ensure_chromium
 ensure_postgres
 ensure_redis
+ensure_fonts
 # The export tests read PDFs back with pdftotext, and DOCX with pandoc (an independent reader).
 command -v pdftotext >/dev/null || apt_install poppler-utils
 command -v pandoc >/dev/null || apt_install pandoc

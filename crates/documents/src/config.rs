@@ -40,6 +40,15 @@ pub struct DocumentsConfig {
     /// An import or export still converting after this many seconds is answered with 422
     /// (default 20). Keep it below `server.request_timeout_secs`.
     pub conversion_timeout_secs: u64,
+    /// Largest document exported to PDF, in bytes of Markdown (default 1 MiB, a few
+    /// hundred pages). Typesetting takes about 4 s and 550 MiB per MiB of Markdown on one
+    /// core, so this bounds what one export costs; larger documents get a 422 naming the
+    /// limit and export as DOCX or HTML (see docs/export-formats.md).
+    pub pdf_max_content_bytes: usize,
+    /// Directories searched (recursively) for the fonts PDF export typesets with: TrueType
+    /// and OpenType files and collections. Default: `/usr/share/fonts` and
+    /// `/usr/local/share/fonts`, where Debian's `fonts-noto-*` packages install.
+    pub font_dirs: Vec<std::path::PathBuf>,
     /// `[documents.storage]`: where attachment bytes are kept.
     pub storage: crate::storage::StorageConfig,
 }
@@ -60,6 +69,8 @@ impl Default for DocumentsConfig {
             backup_keep: 7,
             conversion_concurrency: 2,
             conversion_timeout_secs: 20,
+            pdf_max_content_bytes: 1024 * 1024,
+            font_dirs: vec!["/usr/share/fonts".into(), "/usr/local/share/fonts".into()],
             storage: crate::storage::StorageConfig::default(),
         }
     }

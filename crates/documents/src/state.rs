@@ -29,6 +29,7 @@ pub(crate) struct Inner {
     pub analytics: crate::analytics::Analytics,
     pub storage: crate::storage::Storage,
     pub converter: crate::convert::Converter,
+    pub fonts: Arc<crate::export::pdf::Fonts>,
     pub service_token: tandem_platform::internal::ServiceToken,
     pub collab: crate::collab_client::Collab,
 }
@@ -86,6 +87,7 @@ impl Service {
             config.conversion_concurrency,
             std::time::Duration::from_secs(config.conversion_timeout_secs),
         );
+        let fonts = crate::export::pdf::Fonts::shared(&config.font_dirs);
         Ok(Self {
             state: AppState(Arc::new(Inner {
                 platform,
@@ -97,6 +99,7 @@ impl Service {
                 analytics,
                 storage,
                 converter,
+                fonts,
                 service_token,
                 collab,
             })),

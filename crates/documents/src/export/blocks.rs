@@ -86,6 +86,15 @@ impl Block {
     }
 }
 
+/// The number of columns of a table made of `rows`: its widest row's, at least one.
+pub fn columns(rows: &[Block]) -> usize {
+    rows.iter()
+        .map(|r| r.cells().len())
+        .max()
+        .unwrap_or(1)
+        .max(1)
+}
+
 #[derive(Default)]
 struct Builder {
     blocks: Vec<Block>,

@@ -233,12 +233,7 @@ fn document_xml(title: &str, blocks: &[Block], package: &mut Package<'_>) -> Str
 /// A `w:tbl` of consecutive row blocks: a grid with borders, the header row repeated on
 /// each page and in bold (its paragraph style), every row as wide as the widest (Word needs a `w:p` in each cell).
 fn table(rows: &[Block], package: &mut Package<'_>) -> String {
-    let columns = rows
-        .iter()
-        .map(|r| r.cells().len())
-        .max()
-        .unwrap_or(1)
-        .max(1);
+    let columns = super::blocks::columns(rows);
     let border = |side: &str| {
         format!("<w:{side} w:val=\"single\" w:sz=\"4\" w:space=\"0\" w:color=\"999999\"/>")
     };

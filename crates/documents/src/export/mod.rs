@@ -1,12 +1,8 @@
 //! Exporting a document: Markdown, plain text, standalone HTML, DOCX and PDF.
 //!
-//! Limits (also in docs/export-formats.md): DOCX and PDF render headings, paragraphs, bold,
-//! italic, inline code, code blocks, bullet and numbered lists, block quotes and links; DOCX
-//! writes tables as Word tables, the PDF as tab-separated lines; images are a
-//! `[image: url]` note in both (HTML embeds the document's own). The PDF uses the standard
-//! Helvetica and Courier fonts (nothing embedded, so files stay small): Latin text
-//! including accents (Windows-1252) renders, other scripts are replaced by `?`. Use DOCX or
-//! HTML for those.
+//! What each format keeps, and its limits, is in docs/export-formats.md: in short,
+//! HTML, DOCX and PDF keep headings, emphasis, nested lists, tables, code, quotes, links
+//! and the document's own images; remote images stay links, never fetched.
 
 pub mod blocks;
 pub mod docx;
@@ -58,12 +54,14 @@ impl Format {
 }
 
 /// Renders `content` (Markdown) titled `title` in `format`, with the document's own images
-/// that it shows (`images`) embedded where the format can hold them.
+/// that it shows (`images`) embedded where the format can hold them; a PDF is typeset
+/// with `fonts`.
 pub fn render(
     format: Format,
     title: &str,
     content: &str,
     images: &images::Images,
+    fonts: &pdf::Fonts,
 ) -> anyhow::Result<Vec<u8>> {
     Ok(match format {
         Format::Md => content.as_bytes().to_vec(),
@@ -72,7 +70,7 @@ pub fn render(
             .embed_in_html(&html::render(title, content))
             .into_bytes(),
         Format::Docx => docx::render(title, &blocks::parse(content), images)?,
-        Format::Pdf => pdf::render(title, &blocks::parse(content)),
+        Format::Pdf => pdf::render(title, &blocks::parse(content), images, fonts)?,
     })
 }
 

@@ -9,7 +9,36 @@ use std::io::Read;
 /// Word's own documents nest tables in tables in a few dozen levels at most.
 const MAX_XML_DEPTH: usize = 256;
 
+/// Most images one import stores as attachments; a file with more is refused.
+pub const MAX_IMAGES: usize = 100;
+
+/// An image of the file, to be stored as an attachment of the new document: the Markdown
+/// shows it as `![alt](<placeholder>)` until its attachment exists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Image {
+    /// What the Markdown links it by for now.
+    pub placeholder: String,
+    /// Its file name in the package (`image1.png`).
+    pub filename: String,
+    /// Its bytes.
+    pub bytes: Vec<u8>,
+}
+
+/// The prefix of an image placeholder; no real link starts with it.
+pub const PLACEHOLDER: &str = "tandem-import-image:";
+
+/// The Markdown of a DOCX file, without its images (see [`with_images`]).
+#[cfg(test)]
 pub(super) fn to_markdown(bytes: &[u8], limits: Limits) -> Result<String, ImportError> {
+    with_images(bytes, limits).map(|(markdown, _)| markdown)
+}
+
+/// The Markdown of a DOCX file and the images it shows (at most [`MAX_IMAGES`], of at
+/// most `limits.max_expanded_bytes` in all).
+pub(super) fn with_images(
+    bytes: &[u8],
+    limits: Limits,
+) -> Result<(String, Vec<Image>), ImportError> {
     let corrupt = |why: &str| ImportError::Corrupt(format!("the file is not a valid .docx: {why}"));
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes))
         .map_err(|_| corrupt("not a zip archive"))?;
@@ -26,10 +55,35 @@ pub(super) fn to_markdown(bytes: &[u8], limits: Limits) -> Result<String, Import
             XmlError::TooDeep => too_deep(),
         },
     )?;
-    xml_to_markdown(&xml, &parts).map_err(|e| match e {
+    let (markdown, wanted) = xml_to_markdown(&xml, &parts).map_err(|e| match e {
         XmlError::Malformed(why) => corrupt(&why),
         XmlError::TooDeep => too_deep(),
-    })
+    })?;
+    if wanted.len() > MAX_IMAGES {
+        return Err(ImportError::TooLarge(format!(
+            "the document shows {} images; an import stores at most {MAX_IMAGES}",
+            wanted.len()
+        )));
+    }
+    let mut images = Vec::new();
+    let mut left = limit;
+    for (n, target) in wanted.iter().enumerate() {
+        // Targets are relative to word/ (or absolute within the package).
+        let name = match target.strip_prefix('/') {
+            Some(absolute) => absolute.to_owned(),
+            None => format!("word/{target}"),
+        };
+        let Some(bytes) = read_bytes(&mut archive, &name, left)? else {
+            continue;
+        };
+        left -= bytes.len();
+        images.push(Image {
+            placeholder: format!("{PLACEHOLDER}{n}"),
+            filename: name.rsplit('/').next().unwrap_or("image").to_owned(),
+            bytes,
+        });
+    }
+    Ok((markdown, images))
 }
 
 /// The document's title: its title property (`docProps/core.xml`), else the text of the
@@ -84,6 +138,22 @@ fn read_part(
     name: &str,
     limit: usize,
 ) -> Result<Option<String>, ImportError> {
+    let Some(bytes) = read_bytes(archive, name, limit)? else {
+        return Ok(None);
+    };
+    String::from_utf8(bytes).map(Some).map_err(|_| {
+        ImportError::Corrupt(format!(
+            "the file is not a valid .docx: {name} is not UTF-8 XML"
+        ))
+    })
+}
+
+/// A part's bytes, read as [`read_part`] reads XML: at most `limit` of them.
+fn read_bytes(
+    archive: &mut zip::ZipArchive<std::io::Cursor<&[u8]>>,
+    name: &str,
+    limit: usize,
+) -> Result<Option<Vec<u8>>, ImportError> {
     let corrupt =
         |why: String| ImportError::Corrupt(format!("the file is not a valid .docx: {why}"));
     let entry = match archive.by_name(name) {
@@ -108,9 +178,7 @@ fn read_part(
     if bytes.len() > limit {
         return Err(too_large());
     }
-    String::from_utf8(bytes)
-        .map(Some)
-        .map_err(|_| corrupt(format!("{name} is not UTF-8 XML")))
+    Ok(Some(bytes))
 }
 
 enum XmlError {
@@ -172,6 +240,8 @@ struct Parts {
     char_styles: std::collections::HashMap<String, String>,
     /// Relationship id → external link target.
     links: std::collections::HashMap<String, String>,
+    /// Relationship id → an image part inside the package.
+    images: std::collections::HashMap<String, String>,
 }
 
 impl Parts {
@@ -195,10 +265,15 @@ impl Parts {
                         if e.local_name().into_inner() == "Relationship" =>
                     {
                         let external = attribute(&e, "TargetMode").is_some_and(|m| m == "External");
-                        if let (Some(id), Some(target), true) =
-                            (attribute(&e, "Id"), attribute(&e, "Target"), external)
-                        {
-                            parts.links.insert(id, target);
+                        let image = attribute(&e, "Type").is_some_and(|t| t.ends_with("/image"));
+                        match (attribute(&e, "Id"), attribute(&e, "Target")) {
+                            (Some(id), Some(target)) if external => {
+                                parts.links.insert(id, target);
+                            }
+                            (Some(id), Some(target)) if image => {
+                                parts.images.insert(id, target);
+                            }
+                            _ => {}
                         }
                     }
                     Event::Eof => break,
@@ -531,8 +606,13 @@ impl Writer {
 /// Converts WordprocessingML body XML to Markdown: headings, paragraphs, bold, italic and
 /// code runs, hyperlinks, bulleted and numbered lists (their kind and nesting from the
 /// numbering definitions), tables, code blocks and quotes (from their styles).
-fn xml_to_markdown(xml: &str, parts: &Parts) -> Result<String, XmlError> {
+/// The Markdown, and the package paths of the images it shows (in the order of their
+/// placeholders).
+fn xml_to_markdown(xml: &str, parts: &Parts) -> Result<(String, Vec<String>), XmlError> {
     let mut events = Events::new(xml);
+    let mut images: Vec<String> = Vec::new();
+    // The description of the drawing being read, for the image's alt text.
+    let mut alt = String::new();
     let mut writer = Writer::default();
     let mut paragraph = Paragraph::new();
     let mut tables: Vec<Table> = Vec::new();
@@ -598,6 +678,39 @@ fn xml_to_markdown(xml: &str, parts: &Parts) -> Result<String, XmlError> {
                 "hyperlink" => {
                     let target = attribute(&e, "id").and_then(|id| parts.links.get(&id).cloned());
                     link = Some((paragraph.text.len(), target));
+                }
+                "docPr" => {
+                    alt = attribute(&e, "descr")
+                        .filter(|d| !d.trim().is_empty())
+                        .or_else(|| attribute(&e, "title"))
+                        .unwrap_or_default()
+                        .replace(['[', ']', '\n', '\r'], " ");
+                }
+                "blip" => {
+                    let embedded = attribute(&e, "embed").and_then(|id| parts.images.get(&id));
+                    let linked = attribute(&e, "link").and_then(|id| parts.links.get(&id));
+                    if let Some(target) = embedded {
+                        let n = images.iter().position(|t| t == target).unwrap_or_else(|| {
+                            images.push(target.clone());
+                            images.len() - 1
+                        });
+                        paragraph
+                            .text
+                            .push_str(&format!("![{alt}]({PLACEHOLDER}{n})"));
+                    } else if let Some(url) = linked.filter(|u| {
+                        let u = u.to_ascii_lowercase();
+                        u.starts_with("https://") || u.starts_with("http://")
+                    }) {
+                        // A linked (not embedded) picture is never fetched, and not shown
+                        // as an image either (it could be a tracking pixel): a link to it.
+                        let text = if alt.trim().is_empty() {
+                            "image"
+                        } else {
+                            alt.trim()
+                        };
+                        paragraph.text.push_str(&format!("[{text}]({url})"));
+                    }
+                    alt.clear();
                 }
                 "tbl" => tables.push(Table::default()),
                 "tr" => {
@@ -712,7 +825,7 @@ fn xml_to_markdown(xml: &str, parts: &Parts) -> Result<String, XmlError> {
             _ => {}
         }
     }
-    Ok(writer.finish())
+    Ok((writer.finish(), images))
 }
 
 fn attribute(e: &quick_xml::events::BytesStart<'_>, name: &str) -> Option<String> {

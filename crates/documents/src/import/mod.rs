@@ -85,6 +85,29 @@ pub fn kind(filename: &str, bytes: &[u8]) -> Result<Kind, ImportError> {
     })
 }
 
+pub use docx::{Image, MAX_IMAGES, PLACEHOLDER};
+
+/// An imported file's Markdown and the images it shows, to store as attachments.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Converted {
+    /// The Markdown; images show as `![alt](<placeholder>)`.
+    pub markdown: String,
+    /// The images (DOCX only).
+    pub images: Vec<Image>,
+}
+
+/// The Markdown and images of an imported file.
+pub fn convert(kind: Kind, bytes: &[u8], limits: Limits) -> Result<Converted, ImportError> {
+    if kind == Kind::Docx {
+        let (markdown, images) = docx::with_images(bytes, limits)?;
+        return Ok(Converted { markdown, images });
+    }
+    to_markdown(kind, bytes, limits).map(|markdown| Converted {
+        markdown,
+        images: Vec::new(),
+    })
+}
+
 /// The Markdown for an imported file.
 pub fn to_markdown(kind: Kind, bytes: &[u8], limits: Limits) -> Result<String, ImportError> {
     let text = || {
@@ -95,7 +118,7 @@ pub fn to_markdown(kind: Kind, bytes: &[u8], limits: Limits) -> Result<String, I
     match kind {
         Kind::Markdown | Kind::Text => text(),
         Kind::Html => html::to_markdown(&text()?),
-        Kind::Docx => docx::to_markdown(bytes, limits),
+        Kind::Docx => docx::with_images(bytes, limits).map(|(markdown, _)| markdown),
     }
 }
 

@@ -133,8 +133,25 @@ pub(crate) async fn insert(
     title: &Title,
     content: &Content,
 ) -> Result<Document> {
+    insert_with(state, Uuid::now_v7(), owner, title, content, &[]).await
+}
+
+/// Inserts a document under `id` with its first version and the rows of `attachments`
+/// (whose bytes are already stored), all in one transaction.
+pub(crate) async fn insert_with(
+    state: &AppState,
+    id: Uuid,
+    owner: Uuid,
+    title: &Title,
+    content: &Content,
+    attachments: &[crate::store::attachments::Attachment],
+) -> Result<Document> {
     let mut tx = state.platform.db.begin().await?;
-    let document = documents::insert(&mut *tx, owner, title.as_str(), content.as_str()).await?;
+    let document =
+        documents::insert_with_id(&mut *tx, id, owner, title.as_str(), content.as_str()).await?;
+    for attachment in attachments {
+        crate::store::attachments::insert(&mut *tx, attachment).await?;
+    }
     let first_diff = diff::unified("", content.as_str(), "empty", "v1");
     versions::insert(
         &mut *tx,

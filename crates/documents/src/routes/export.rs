@@ -6,7 +6,7 @@ use crate::export::images::{self, Image, Images};
 use crate::export::{self, Format};
 use crate::state::AppState;
 use axum::extract::State;
-use axum::http::header;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use tandem_platform::extract::{Path, Query};
@@ -23,9 +23,11 @@ pub struct ExportQuery {
 
 /// Download the document as Markdown, plain text, standalone HTML, DOCX or PDF.
 ///
-/// HTML is sanitized (no script can run from the content). DOCX and PDF render headings,
-/// paragraphs, bold, italic, lists, code and links; the PDF covers Latin text
-/// (Windows-1252) and replaces other characters with `?`.
+/// HTML is sanitized (no script can run from the content). HTML, DOCX and PDF keep
+/// headings, emphasis, nested lists, tables, code, quotes, links and the document's own
+/// images (remote images stay links). The PDF is typeset with embedded, subset fonts for
+/// every script the server has fonts for, right-to-left included, with page numbers; a
+/// character no installed font has is shown as its code point (`U+XXXX`), never as `?`.
 #[utoipa::path(
     get, path = "/documents/{id}/export", tag = "documents",
     security(("bearer" = [])),
@@ -34,7 +36,7 @@ pub struct ExportQuery {
         (status = 200, description = "The file, with Content-Disposition naming it after the title"),
         (status = 400, description = "Missing or unknown `format`", body = tandem_platform::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such document, or no access to it", body = tandem_platform::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Rendering took longer than `documents.conversion_timeout_secs` (`conversion_timeout`)", body = tandem_platform::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Rendering took longer than `documents.conversion_timeout_secs` (`conversion_timeout`), failed (`conversion_failed`), or the document is larger than `documents.pdf_max_content_bytes` for a PDF (`too_large_for_pdf`)", body = tandem_platform::Problem, content_type = "application/problem+json"),
         (status = 503, description = "Every conversion slot is busy (`conversions_busy`); see `Retry-After`", body = tandem_platform::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -57,17 +59,35 @@ pub(crate) async fn export(
         .into());
     };
     let (_, document) = access::load(&state, id, auth.user(), Role::Read).await?;
+    if format == Format::Pdf && document.content.len() > state.config.pdf_max_content_bytes {
+        return Err(Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "too_large_for_pdf",
+            "Too large for PDF export",
+        )
+        .detail(format!(
+            "This document is {} bytes; PDF export takes documents of up to {} bytes. \
+             Export it as DOCX or HTML, which have no such limit.",
+            document.content.len(),
+            state.config.pdf_max_content_bytes
+        ))
+        .into());
+    }
     let title = document.title.clone();
-    let images = if matches!(format, Format::Html | Format::Docx) {
+    let images = if matches!(format, Format::Html | Format::Docx | Format::Pdf) {
         images(&state, id, &document.content).await?
     } else {
         Images::none()
     };
     // Rendering a 10 MiB document is CPU work on user data: a bounded converter thread.
+    let fonts = state.fonts.clone();
     let bytes = state
         .converter
-        .run(move || export::render(format, &document.title, &document.content, &images))
-        .await??;
+        .run(move || export::render(format, &document.title, &document.content, &images, &fonts))
+        .await?
+        // Typesetting or packaging that fails on this document's content: a 422 for it,
+        // logged in full, not a 500.
+        .map_err(|e| crate::convert::ConvertError::Failed(format!("{e:#}")))?;
     state
         .analytics
         .record(id, auth.user(), crate::analytics::Kind::Export);

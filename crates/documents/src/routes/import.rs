@@ -1,14 +1,19 @@
 use super::Auth;
-use super::create::{created, insert};
+use super::create::{created, insert_with};
 use super::upload;
 use crate::domain::{Content, Title};
 use crate::error::Result;
+use crate::export::images::Images;
+use crate::files;
 use crate::import::{self, ImportError};
 use crate::state::AppState;
+use crate::store::attachments::Attachment;
 use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use chrono::Utc;
 use tandem_platform::{FieldError, Problem};
+use uuid::Uuid;
 
 /// Create a document from an uploaded `.md`, `.txt`, `.html` or `.docx` file.
 ///
@@ -42,12 +47,12 @@ pub(crate) async fn import(
         max_expanded_bytes: state.config.max_content_bytes,
     };
     // Conversion parses untrusted documents: a bounded converter thread, not a worker.
-    let (markdown, named) = state
+    let (converted, named) = state
         .converter
         .run(move || {
-            import::to_markdown(kind, &bytes, limits).map(|md| {
-                let title = import::title(kind, &bytes, &md);
-                (md, title)
+            import::convert(kind, &bytes, limits).map(|converted| {
+                let title = import::title(kind, &bytes, &converted.markdown);
+                (converted, title)
             })
         })
         .await?
@@ -67,10 +72,105 @@ pub(crate) async fn import(
         .or(from_name)
         .unwrap_or_else(|| "Imported document".into());
     let title = Title::parse(&raw_title).map_err(|m| Problem::invalid_field("title", m))?;
+    let id = Uuid::now_v7();
+    let (markdown, attachments) = images_as_attachments(id, auth.user(), converted);
     let content = Content::parse(markdown, state.config.max_content_bytes)
         .map_err(|m| Problem::invalid_field("file", format!("converted content {m}")))?;
-    let document = insert(&state, auth.user(), &title, &content).await?;
-    Ok(created(document))
+    // The images' bytes first, then every row in one transaction: a failure leaves no
+    // document, and the stored bytes are removed again.
+    let mut stored = Vec::new();
+    for (attachment, bytes) in &attachments {
+        if let Err(e) = state
+            .storage
+            .put(&attachment.object_key, bytes.clone().into())
+            .await
+        {
+            remove(&state, &stored).await;
+            return Err(e.into());
+        }
+        stored.push(attachment.object_key.clone());
+    }
+    let rows: Vec<Attachment> = attachments.into_iter().map(|(row, _)| row).collect();
+    match insert_with(&state, id, auth.user(), &title, &content, &rows).await {
+        Ok(document) => Ok(created(document)),
+        Err(e) => {
+            remove(&state, &stored).await;
+            Err(e)
+        }
+    }
+}
+
+/// The converted Markdown with each image placeholder replaced by the link of the
+/// attachment it becomes, and those attachments. Only types the editor and the exports
+/// show (PNG, JPEG, GIF, WebP) are kept; another image, or one whose part was missing,
+/// is replaced by its alt text.
+fn images_as_attachments(
+    id: Uuid,
+    owner: Uuid,
+    converted: import::Converted,
+) -> (String, Vec<(Attachment, Vec<u8>)>) {
+    let mut links = std::collections::HashMap::new();
+    let mut attachments = Vec::new();
+    for image in converted.images {
+        let content_type = files::detect_content_type(&image.bytes);
+        if !Images::embeds(&content_type) {
+            continue;
+        }
+        let attachment_id = Uuid::now_v7();
+        links.insert(image.placeholder, Images::path(id, attachment_id));
+        attachments.push((
+            Attachment {
+                id: attachment_id,
+                document_id: id,
+                filename: files::sanitize_filename(&image.filename),
+                content_type,
+                size_bytes: i64::try_from(image.bytes.len()).unwrap_or(i64::MAX),
+                sha256: files::sha256_hex(&image.bytes),
+                object_key: format!("attachments/{id}/{attachment_id}"),
+                uploaded_by: owner,
+                created_at: Utc::now(),
+            },
+            image.bytes,
+        ));
+    }
+    (link_images(&converted.markdown, &links), attachments)
+}
+
+/// Rewrites each `![alt](<placeholder>)` to `![alt](<link>)`, or to `alt` when the
+/// placeholder has no link. The converter keeps `[` and `]` out of alt texts.
+fn link_images(markdown: &str, links: &std::collections::HashMap<String, String>) -> String {
+    let needle = format!("]({}", import::PLACEHOLDER);
+    let mut out = String::with_capacity(markdown.len() + links.len() * 80);
+    let mut rest = markdown;
+    while let Some(at) = rest.find(&needle) {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 2..];
+        let end = after.find(')').unwrap_or(after.len());
+        let placeholder = &after[..end];
+        match links.get(placeholder) {
+            Some(link) => {
+                out.push_str("](");
+                out.push_str(link);
+                out.push(')');
+            }
+            None => {
+                if let Some(start) = out.rfind("![") {
+                    let alt = out[start + 2..].to_owned();
+                    out.truncate(start);
+                    out.push_str(&alt);
+                }
+            }
+        }
+        rest = after.get(end + 1..).unwrap_or("");
+    }
+    out.push_str(rest);
+    out
+}
+
+async fn remove(state: &AppState, keys: &[String]) {
+    for key in keys {
+        let _ = state.storage.delete(key).await;
+    }
 }
 
 fn problem(error: ImportError) -> Problem {
@@ -97,4 +197,26 @@ fn problem(error: ImportError) -> Problem {
     Problem::new(status, code, title)
         .detail(why.clone())
         .errors(vec![FieldError::new("file", why)])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_become_attachment_links_or_their_alt_text() {
+        let links = std::collections::HashMap::from([(
+            format!("{}0", import::PLACEHOLDER),
+            "/documents/d/attachments/a".to_owned(),
+        )]);
+        let md = format!(
+            "A ![cat]({p}0) and ![svg]({p}1), ![cat]({p}0) again, ![x](https://e.com/x.png).",
+            p = import::PLACEHOLDER
+        );
+        assert_eq!(
+            link_images(&md, &links),
+            "A ![cat](/documents/d/attachments/a) and svg, \
+             ![cat](/documents/d/attachments/a) again, ![x](https://e.com/x.png)."
+        );
+    }
 }

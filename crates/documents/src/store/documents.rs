@@ -64,11 +64,22 @@ pub async fn insert(
     title: &str,
     content: &str,
 ) -> sqlx::Result<Document> {
+    insert_with_id(db, Uuid::now_v7(), owner_id, title, content).await
+}
+
+/// Inserts a document under an id chosen beforehand (an import links its images by it).
+pub async fn insert_with_id(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    owner_id: Uuid,
+    title: &str,
+    content: &str,
+) -> sqlx::Result<Document> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "INSERT INTO documents.documents (id, owner_id, title, content, last_editor_id)
          VALUES ($1, $2, $3, $4, $2) RETURNING {COLUMNS}"
     )))
-    .bind(Uuid::now_v7())
+    .bind(id)
     .bind(owner_id)
     .bind(title)
     .bind(content)

@@ -3,8 +3,22 @@ use reqwest::StatusCode;
 use reqwest::multipart::{Form, Part};
 use serde_json::Value;
 
-pub(super) const PNG: &[u8] =
-    b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
+/// A whole 1×1 red PNG (exports decode it to embed it).
+pub(super) const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x02\0\0\0\x90\x77\x53\xde\
+\0\0\0\x0cIDAT\x78\x9c\x63\xf8\xcf\xc0\0\0\x03\x01\x01\0\xc9\xfe\x92\xef\0\0\0\0IEND\xae\x42\x60\x82";
+
+/// Attaches [`PNG`] as `dot.png` to document `id`; returns the path its text links it by.
+pub(super) async fn attach_png(app: &TestApp, token: &str, id: &str) -> String {
+    let uploaded: Value = upload(app, token, id, "dot.png", PNG.to_vec(), "image/png")
+        .await
+        .json()
+        .await
+        .unwrap();
+    format!(
+        "/documents/{id}/attachments/{}",
+        uploaded["id"].as_str().unwrap()
+    )
+}
 
 pub(super) async fn upload(
     app: &TestApp,

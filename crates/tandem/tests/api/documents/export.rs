@@ -19,6 +19,25 @@ fn part(archive: &mut zip::ZipArchive<std::io::Cursor<Vec<u8>>>, name: &str) -> 
     bytes
 }
 
+/// Runs a poppler tool (`pdftotext`, `pdffonts`, ...) on `pdf` and returns its output.
+fn poppler(tool: &str, args: &[&str], pdf: &[u8], after: &[&str]) -> String {
+    let path = std::env::temp_dir().join(format!("tandem-export-{}.pdf", uuid::Uuid::new_v4()));
+    std::fs::write(&path, pdf).unwrap();
+    let output = std::process::Command::new(tool)
+        .args(args)
+        .arg(&path)
+        .args(after)
+        .output()
+        .expect("poppler-utils is installed by scripts/test.sh");
+    let _ = std::fs::remove_file(&path);
+    assert!(
+        output.status.success(),
+        "{tool}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
 async fn export(app: &TestApp, token: &str, id: &str, format: &str) -> reqwest::Response {
     app.get(
         &format!("/documents/{id}/export?format={format}"),
@@ -141,21 +160,8 @@ async fn the_pdf_export_renders_latin_text_that_pdftotext_reads_back() {
     let response = export(&app, &token, &id, "pdf").await;
     assert_eq!(response.headers()["content-type"], "application/pdf");
     let bytes = response.bytes().await.unwrap();
-    assert!(bytes.starts_with(b"%PDF-1.4"));
-    let path = std::env::temp_dir().join(format!("tandem-export-{}.pdf", uuid::Uuid::new_v4()));
-    std::fs::write(&path, &bytes).unwrap();
-    let output = std::process::Command::new("pdftotext")
-        .arg(&path)
-        .arg("-")
-        .output()
-        .expect("pdftotext (poppler-utils) is installed by scripts/test.sh");
-    let _ = std::fs::remove_file(&path);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(bytes.starts_with(b"%PDF-"));
+    let text = poppler("pdftotext", &[], &bytes, &["-"]);
     assert_has_text(&text);
     assert!(text.contains("Résumé: Q4/plan"), "{text}");
 }
@@ -186,21 +192,12 @@ async fn exports_need_read_access_and_a_known_format() {
 
 #[tokio::test]
 async fn html_and_docx_exports_embed_the_documents_own_images() {
-    use super::attachments::{PNG, upload};
+    use super::attachments::{PNG, attach_png, upload};
     let app = TestApp::spawn().await;
     let ada = app.signed_up("ada").await;
     let doc = app.create_document(&ada.access, "Pictures", "start").await;
     let id = doc["id"].as_str().unwrap().to_owned();
-    let uploaded: serde_json::Value =
-        upload(&app, &ada.access, &id, "dot.png", PNG.to_vec(), "image/png")
-            .await
-            .json()
-            .await
-            .unwrap();
-    let path = format!(
-        "/documents/{id}/attachments/{}",
-        uploaded["id"].as_str().unwrap()
-    );
+    let path = attach_png(&app, &ada.access, &id).await;
     // Someone else's image, linked from ada's text, is not hers to embed.
     let grace = app.signed_up("grace").await;
     let other = app.create_document(&grace.access, "Hers", "x").await;
@@ -253,6 +250,37 @@ async fn html_and_docx_exports_embed_the_documents_own_images() {
     );
     assert!(page.contains(&format!("src=\"{her_path}\"")));
 
+    // The PDF shows hers and the remote one as their links, and embeds only the dot.
+    let pdf = export(&app, &ada.access, &id, "pdf")
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    let images = poppler("pdfimages", &["-list"], &pdf, &[]);
+    assert_eq!(
+        images.lines().count(),
+        3,
+        "a header of two lines, one image: {images}"
+    );
+    assert!(images.contains(" 1     1 "), "the 1×1 dot: {images}");
+    // Long paths wrap (after a `-` too, which pdftotext then drops as a hyphen), so the
+    // text is compared without spaces, line breaks and dashes.
+    let bare = |s: &str| -> String {
+        s.chars()
+            .filter(|c| !c.is_whitespace() && *c != '-')
+            .collect()
+    };
+    let text = bare(&poppler("pdftotext", &[], &pdf, &["-"]));
+    assert!(
+        text.contains("[image:https://example.com/x.png]far"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&bare(&format!("[image:{her_path}]"))),
+        "{text}"
+    );
+    assert!(!text.contains(&bare(&format!("[image:{path}]"))), "{text}");
+
     // The DOCX embeds it too, as a picture Word and pandoc show.
     let docx = export(&app, &ada.access, &id, "docx")
         .await
@@ -287,4 +315,138 @@ async fn html_and_docx_exports_embed_the_documents_own_images() {
             || gfm.contains("<img src=\"media/image1.png\" alt=\"dot\""),
         "{gfm}"
     );
+}
+
+/// Every structure in several scripts: what the round trips below read back.
+const SCRIPTS: &str = "# Scripts 日本語\n\n\
+Latin: Grüße, café. Greek: Ελληνικά κείμενο. Cyrillic: русский текст.\n\n\
+CJK: 日本語のテキスト、中文文本、한국어 텍스트.\n\n\
+שלום עולם\n\n\
+مرحبا بالعالم\n\n\
+Emoji: 🦀 😀\n\n\
+Some **bold**, *italic* and `inline code` with [a link](https://example.com/a?b=c).\n\n\
+- first\n- second\n  - nested 日本\n    1. deep one\n- third\n\n\
+| key | value |\n| --- | --- |\n| α | 1 |\n| 日本 | a long cell that wraps because it holds far more text than fits in one line of its column |\n\n\
+```\nfn main() {\n    println!(\"hi 日本\");\n}\n```\n\n\
+> A quoted line, Ελληνικά.\n";
+
+#[tokio::test]
+async fn the_pdf_export_keeps_every_script_in_order_in_embedded_subset_fonts() {
+    let app = TestApp::spawn().await;
+    let ada = app.signed_up("ada").await;
+    let doc = app.create_document(&ada.access, "Scripts", SCRIPTS).await;
+    let id = doc["id"].as_str().unwrap();
+    let response = export(&app, &ada.access, id, "pdf").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let pdf = response.bytes().await.unwrap();
+    // One page of CJK and emoji stays small because only the glyphs used are embedded.
+    assert!(pdf.len() < 1024 * 1024, "{} bytes", pdf.len());
+
+    // `-raw` keeps the order the text was laid out in (the default mode groups lines by
+    // position, and moves right-aligned lines); right-to-left words come out in visual
+    // order there, so those lines are checked as wholes in the default mode below.
+    let text = poppler("pdftotext", &["-raw"], &pdf, &["-"]);
+    let flat = text
+        .replace(['\u{202b}', '\u{202c}'], "")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut at = 0;
+    for expected in [
+        "Scripts 日本語",
+        "Latin: Grüße, café. Greek: Ελληνικά κείμενο. Cyrillic: русский текст.",
+        "CJK: 日本語のテキスト、中文文本、한국어 텍스트.",
+        "שלום",
+        "مرحبا",
+        "Emoji:",
+        "🦀",
+        "😀",
+        "Some bold, italic and inline code with a link.",
+        "first",
+        "second",
+        "nested 日本",
+        "1. deep one",
+        "third",
+        "key",
+        "value",
+        "α",
+        "日本 a long cell that wraps",
+        "fn main() { println!(\"hi 日本\"); }",
+        "A quoted line, Ελληνικά.",
+        "1 / 1",
+    ] {
+        let found = flat[at..]
+            .find(expected)
+            .unwrap_or_else(|| panic!("{expected:?} missing after byte {at} of {flat:?}"));
+        at += found + expected.len();
+    }
+    assert!(
+        !flat.contains('?'),
+        "no character became a question mark: {flat}"
+    );
+    let logical = poppler("pdftotext", &[], &pdf, &["-"]);
+    assert!(logical.contains("שלום עולם"), "{logical}");
+    assert!(logical.contains("مرحبا بالعالم"), "{logical}");
+
+    let fonts = poppler("pdffonts", &[], &pdf, &[]);
+    for line in fonts.lines().skip(2) {
+        let columns: Vec<&str> = line.split_whitespace().collect();
+        let (embedded, subset) = (columns[columns.len() - 5], columns[columns.len() - 4]);
+        assert_eq!(embedded, "yes", "embedded: {line}");
+        // Type 3 fonts (the colour emoji, drawn as pictures) have no subset flag.
+        assert!(subset == "yes" || line.contains("Type 3"), "subset: {line}");
+    }
+    assert!(fonts.contains("NotoSansCJK"), "{fonts}");
+    assert!(
+        fonts.contains("NotoSansHebrew") && fonts.contains("NotoSansArabic"),
+        "{fonts}"
+    );
+
+    let links = poppler("pdfinfo", &["-url"], &pdf, &[]);
+    assert!(
+        links.contains("https://example.com/a?b=c"),
+        "clickable: {links}"
+    );
+}
+
+#[tokio::test]
+async fn a_document_too_large_for_pdf_is_a_422_naming_the_limit_and_exports_in_other_formats() {
+    let app = TestApp::spawn().await;
+    let ada = app.signed_up("ada").await;
+    // Ten MiB of Markdown: thousands of pages, which would take minutes and gigabytes.
+    let paragraph = "A paragraph of words to fill a very long document, again and again.\n\n";
+    let content = paragraph.repeat(10 * 1024 * 1024 / paragraph.len());
+    let doc = app.create_document(&ada.access, "Huge", "start").await;
+    let id = doc["id"].as_str().unwrap();
+    let updated = app.update_document(&ada.access, id, 1, &content).await;
+    assert_eq!(updated.status(), StatusCode::OK);
+    let p = problem(
+        export(&app, &ada.access, id, "pdf").await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(p["code"], "too_large_for_pdf");
+    assert!(
+        p["detail"].as_str().unwrap().contains("1048576 bytes"),
+        "{p}"
+    );
+    let docx = export(&app, &ada.access, id, "docx").await;
+    assert_eq!(docx.status(), StatusCode::OK);
+    app.assert_alive().await;
+}
+
+#[tokio::test]
+async fn a_character_no_font_has_is_shown_as_its_code_point_not_a_question_mark() {
+    let app = TestApp::spawn().await;
+    let ada = app.signed_up("ada").await;
+    let doc = app
+        .create_document(&ada.access, "Private", "before \u{F0000} after\n")
+        .await;
+    let pdf = export(&app, &ada.access, doc["id"].as_str().unwrap(), "pdf")
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    let text = poppler("pdftotext", &[], &pdf, &["-"]);
+    assert!(text.contains("before U+F0000 after"), "{text}");
 }

@@ -169,3 +169,72 @@ async fn a_docx_from_another_program_keeps_its_lists_table_and_link_and_names_it
         assert!(content.contains(part), "{part:?} in {content}");
     }
 }
+
+#[tokio::test]
+async fn a_docx_with_pictures_imports_them_as_attachments_of_the_new_document() {
+    use super::attachments::{PNG, attach_png};
+    let app = TestApp::spawn().await;
+    let ada = app.signed_up("ada").await;
+    let doc = app.create_document(&ada.access, "Pictures", "start").await;
+    let id = doc["id"].as_str().unwrap().to_owned();
+    let path = attach_png(&app, &ada.access, &id).await;
+    let content = format!("Before ![a dot]({path}) after.\n");
+    assert_eq!(
+        app.update_document(&ada.access, &id, 1, &content)
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    // Our own DOCX export embeds the picture as Word does (a drawing with an embedded blip).
+    let docx = app
+        .get(
+            &format!("/documents/{id}/export?format=docx"),
+            Some(&ada.access),
+        )
+        .await
+        .bytes()
+        .await
+        .unwrap();
+
+    let imported: Value = import(&app, &ada.access, "pictures.docx", docx.to_vec(), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let new_id = imported["id"].as_str().unwrap();
+    let listed: Value = app
+        .get(
+            &format!("/documents/{new_id}/attachments"),
+            Some(&ada.access),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let items = listed["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{listed}");
+    assert_eq!(items[0]["content_type"], "image/png");
+    let link = format!(
+        "/documents/{new_id}/attachments/{}",
+        items[0]["id"].as_str().unwrap()
+    );
+    let markdown = imported["content"].as_str().unwrap();
+    assert!(
+        markdown.contains(&format!("![a dot]({link})")),
+        "{markdown}"
+    );
+    let bytes = app
+        .get(&link, Some(&ada.access))
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(bytes.as_ref(), PNG, "the same picture");
+
+    // Another user sees neither the document nor its picture.
+    let mallory = app.signed_up("mallory").await;
+    assert_eq!(
+        app.get(&link, Some(&mallory.access)).await.status(),
+        StatusCode::NOT_FOUND
+    );
+}
