@@ -159,6 +159,10 @@ fn read_bytes(
     let entry = match archive.by_name(name) {
         Ok(entry) => entry,
         Err(zip::result::ZipError::FileNotFound) => return Ok(None),
+        Err(
+            zip::result::ZipError::InvalidPassword
+            | zip::result::ZipError::UnsupportedArchive(zip::result::ZipError::PASSWORD_REQUIRED),
+        ) => return Err(ImportError::Corrupt(super::ENCRYPTED.into())),
         Err(_) => return Err(corrupt(format!("{name} cannot be read"))),
     };
     let too_large = || {

@@ -56,6 +56,13 @@ pub struct Limits {
     pub max_expanded_bytes: usize,
 }
 
+/// The first bytes of an OLE compound file.
+const OLE_MAGIC: [u8; 8] = [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
+
+/// Why an encrypted (password-protected) DOCX cannot be imported.
+pub(crate) const ENCRYPTED: &str = "the file is password-protected (encrypted) or a Word \
+    97–2003 .doc renamed .docx; remove the password, or save it as .docx, and import it again";
+
 /// Decides the format from the file name and the bytes (both must agree for DOCX, which
 /// is a zip).
 pub fn kind(filename: &str, bytes: &[u8]) -> Result<Kind, ImportError> {
@@ -76,6 +83,11 @@ pub fn kind(filename: &str, bytes: &[u8]) -> Result<Kind, ImportError> {
         ))),
     }
     .and_then(|kind| {
+        // Word saves a password-protected .docx (and a Word 97–2003 .doc) as an OLE
+        // compound file, not a zip: say so rather than just "not a zip".
+        if kind == Kind::Docx && bytes.starts_with(&OLE_MAGIC) {
+            return Err(ImportError::Corrupt(ENCRYPTED.into()));
+        }
         if kind == Kind::Docx && !bytes.starts_with(b"PK\x03\x04") {
             return Err(ImportError::Corrupt(
                 "the file is not a valid .docx (not a zip archive)".into(),

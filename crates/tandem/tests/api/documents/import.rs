@@ -129,6 +129,22 @@ async fn unsupported_and_corrupt_files_say_what_is_wrong() {
     )
     .await;
     assert_eq!(fake_docx["code"], "corrupt_import");
+    // Word writes a password-protected document as an OLE compound file.
+    let mut ole = vec![0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
+    ole.resize(512, 0);
+    let encrypted = problem(
+        import(&app, &ada.access, "secret.docx", ole, None).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(encrypted["code"], "corrupt_import");
+    assert!(
+        encrypted["detail"]
+            .as_str()
+            .unwrap()
+            .contains("password-protected"),
+        "{encrypted}"
+    );
     let latin1 = problem(
         import(
             &app,
