@@ -74,7 +74,7 @@ pub(crate) async fn export(
         .into());
     }
     let title = document.title.clone();
-    let images = if matches!(format, Format::Html | Format::Docx | Format::Pdf) {
+    let images = if !matches!(format, Format::Md | Format::Txt) {
         images(&state, id, &document.content).await?
     } else {
         Images::none()

@@ -23,6 +23,21 @@ pub(super) async fn import(
         .unwrap()
 }
 
+/// Document `id` exported as DOCX and imported again: the new document.
+async fn reimported(app: &TestApp, token: &str, id: &str) -> Value {
+    let docx = app
+        .get(&format!("/documents/{id}/export?format=docx"), Some(token))
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    import(app, token, "reimported.docx", docx.to_vec(), None)
+        .await
+        .json()
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn markdown_and_text_import_as_they_are() {
     let app = TestApp::spawn().await;
@@ -92,20 +107,7 @@ async fn a_docx_round_trips_through_export_and_import() {
         )
         .await;
     let id = original["id"].as_str().unwrap();
-    let docx = app
-        .get(
-            &format!("/documents/{id}/export?format=docx"),
-            Some(&ada.access),
-        )
-        .await
-        .bytes()
-        .await
-        .unwrap();
-    let doc: Value = import(&app, &ada.access, "round.docx", docx.to_vec(), None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let doc = reimported(&app, &ada.access, id).await;
     let content = doc["content"].as_str().unwrap();
     for needle in ["# Grüße", "**bold**", "claim & more", "- first", "- second"] {
         assert!(content.contains(needle), "{needle} missing from {content}");
@@ -202,21 +204,7 @@ async fn a_docx_with_pictures_imports_them_as_attachments_of_the_new_document() 
         StatusCode::OK
     );
     // Our own DOCX export embeds the picture as Word does (a drawing with an embedded blip).
-    let docx = app
-        .get(
-            &format!("/documents/{id}/export?format=docx"),
-            Some(&ada.access),
-        )
-        .await
-        .bytes()
-        .await
-        .unwrap();
-
-    let imported: Value = import(&app, &ada.access, "pictures.docx", docx.to_vec(), None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let imported = reimported(&app, &ada.access, &id).await;
     let new_id = imported["id"].as_str().unwrap();
     let listed: Value = app
         .get(
